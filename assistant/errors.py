@@ -1,0 +1,53 @@
+"""Named errors of the assistant. Each message tells the reader what to do next."""
+
+from __future__ import annotations
+
+REBUILD_COMMAND = "python ingest.py --rebuild"
+BUILD_COMMAND = "python ingest.py"
+
+
+class AssistantError(Exception):
+    """Base class for every error the assistant raises on purpose."""
+
+
+class IndexMissingError(AssistantError):
+    """No usable index: ingest has not run yet."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"No index found at {where}. Build it with: {BUILD_COMMAND}")
+
+
+class IndexMismatchError(AssistantError):
+    """The index exists but was built by another model, backend or chunker version."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The index does not match this assistant ({detail}). "
+                         f"Rebuild it with: {REBUILD_COMMAND}")
+
+
+class IndexCorruptError(AssistantError):
+    """An index file is missing, truncated or unreadable."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"The index is damaged ({detail}). Rebuild it with: {REBUILD_COMMAND}")
+
+
+class IngestLockedError(AssistantError):
+    """Another ingest holds the lock."""
+
+    def __init__(self, lock_path: str) -> None:
+        super().__init__(f"Another ingest is already running (lock {lock_path}). "
+                         "Wait for it to finish, then run ingest again.")
+
+
+class CorpusFileError(AssistantError):
+    """One corpus file cannot be used; ingest skips it and goes on."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class GeneratorError(AssistantError):
+    """The language-model backend failed (server down, timeout, bad output)."""

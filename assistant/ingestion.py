@@ -1,0 +1,277 @@
+"""The ingest pipeline: load -> chunk -> embed -> store, incremental and crash-safe.
+
+Each run writes a complete new build and only then names it live (see ``store``), so
+an interrupted run leaves the previous index serving. Embeddings are reused by chunk
+content hash, so only new or edited passages are embedded again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from . import store
+from .chunking import CHUNKER_VERSION, chunk_document
+from .corpus import Document, load_corpus
+from .embedding import Embedder
+from .errors import CorpusFileError, IngestLockedError
+from .keyword import Analyzer, KeywordIndex
+from .models import Chunk
+from .settings import Settings
+
+INDEX_FORMAT = 1
+
+
+@dataclass
+class IngestSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_unchanged: int = 0
+    embedded: int = 0  # texts sent to the model (chunks + sentences)
+    total_chunks: int = 0
+    skipped: list[str] = field(default_factory=list)  # "file: reason"
+    build: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"documents: {len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged",
+            f"chunks:    {self.chunks_added} added, {self.chunks_removed} removed, "
+            f"{self.chunks_unchanged} unchanged ({self.total_chunks} in index)",
+            f"embedded:  {self.embedded} texts in {self.seconds:.2f} s"
+            + ("" if self.changed else " (index already up to date)"),
+        ]
+        out += [f"skipped:   {reason}" for reason in self.skipped]
+        return out
+
+
+def sentence_embed_text(chunk: Chunk, text: str) -> str:
+    leaf = chunk.section.rsplit(" > ", 1)[-1]
+    return f"{leaf}: {text}"
+
+
+def _fingerprint(settings: Settings, model_id: str) -> dict[str, Any]:
+    return {
+        "format": INDEX_FORMAT,
+        "model_id": model_id,
+        "chunker_version": CHUNKER_VERSION,
+        "chunk_max_chars": settings.chunk_max_chars,
+    }
+
+
+def _previous(index_dir: Path) -> tuple[Path | None, dict[str, Any] | None]:
+    build = store.current_build(index_dir)
+    if build is None or not (build / store.MANIFEST).exists():
+        return None, None
+    try:
+        return build, store.read_manifest(build)
+    except (OSError, ValueError):
+        return None, None
+
+
+def _reusable_vectors(build: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Chunk and sentence vectors of the previous build, keyed by chunk content hash."""
+    try:
+        rows = [json.loads(line) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
+        vectors = np.load(build / "vectors.npy")
+        sentences = np.load(build / "sentences.npy")
+    except (OSError, ValueError):
+        return {}, {}
+    chunk_vecs, sent_vecs, offset = {}, {}, 0
+    for i, row in enumerate(rows):
+        n = len(row["sentences"])
+        chunk_vecs[row["content_hash"]] = vectors[i]
+        sent_vecs[row["content_hash"]] = sentences[offset : offset + n]
+        offset += n
+    return chunk_vecs, sent_vecs
+
+
+def ingest(
+    settings: Settings,
+    embedder_factory: Callable[[], Embedder],
+    *,
+    model_id: str,
+    rebuild: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestSummary:
+    """Bring the index in line with the corpus. Raises ``IngestLockedError`` if busy."""
+    index_dir = settings.index_path
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / "ingest.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise IngestLockedError(str(index_dir / "ingest.lock")) from exc
+    try:
+        return _ingest_locked(settings, embedder_factory, model_id, rebuild, progress)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(
+    settings: Settings,
+    embedder_factory: Callable[[], Embedder],
+    model_id: str,
+    rebuild: bool,
+    progress: Callable[[int, int], None] | None,
+) -> IngestSummary:
+    started = time.perf_counter()
+    index_dir = settings.index_path
+    summary = IngestSummary()
+    docs, errors = load_corpus(settings.corpus_dir)
+    summary.skipped = [str(err) for err in errors]
+    fingerprint = _fingerprint(settings, model_id)
+    prev_build, prev = _previous(index_dir)
+    compatible = prev is not None and not rebuild and all(
+        prev.get(k) == v for k, v in fingerprint.items()
+    ) and prev.get("chroma") == _chroma_target(settings)
+    prev_docs: dict[str, Any] = prev["documents"] if compatible and prev else {}
+
+    for doc in docs:
+        old = prev_docs.get(doc.id)
+        if old is None:
+            summary.added.append(doc.id)
+        elif old["hash"] != doc.content_hash:
+            summary.updated.append(doc.id)
+        else:
+            summary.unchanged.append(doc.id)
+    summary.removed = sorted(set(prev_docs) - {d.id for d in docs})
+
+    if compatible and not summary.changed:
+        summary.total_chunks = prev["total_chunks"] if prev else 0
+        summary.chunks_unchanged = summary.total_chunks
+        summary.build = prev_build.name if prev_build else None
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    chunks_by_doc = {doc.id: chunk_document(doc, settings.chunk_max_chars) for doc in docs}
+    chunks = [c for doc in docs for c in chunks_by_doc[doc.id]]
+    chunk_reuse, sent_reuse = _reusable_vectors(prev_build) if compatible and prev_build else ({}, {})
+    old_hashes = set(chunk_reuse)
+    new_hashes = {c.content_hash for c in chunks}
+    summary.chunks_unchanged = len(new_hashes & old_hashes)
+    summary.chunks_added = len(chunks) - summary.chunks_unchanged
+    summary.chunks_removed = len(old_hashes - new_hashes)
+    summary.total_chunks = len(chunks)
+
+    vectors, sentence_vectors = _embed(chunks, chunk_reuse, sent_reuse, embedder_factory, progress, summary)
+    build = store.builds_dir(index_dir) / (
+        time.strftime("%Y%m%dT%H%M%S") + f"-{secrets.token_hex(3)}"
+    )
+    build.mkdir(parents=True)
+    _write_build(settings, build, docs, chunks_by_doc, chunks, vectors, sentence_vectors, fingerprint)
+    store.publish(index_dir, build)
+    store.prune(index_dir, lambda b: store.chroma_client(settings, b))
+    summary.build = build.name
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _chroma_target(settings: Settings) -> str:
+    return f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
+
+
+def _embed(
+    chunks: list[Chunk],
+    chunk_reuse: dict[str, np.ndarray],
+    sent_reuse: dict[str, np.ndarray],
+    embedder_factory: Callable[[], Embedder],
+    progress: Callable[[int, int], None] | None,
+    summary: IngestSummary,
+) -> tuple[np.ndarray, np.ndarray]:
+    todo_chunks = [c for c in chunks if c.content_hash not in chunk_reuse]
+    todo_texts = [c.embed_text for c in todo_chunks]
+    todo_texts += [sentence_embed_text(c, s.text) for c in todo_chunks for s in c.sentences]
+    summary.embedded = len(todo_texts)
+    fresh = np.zeros((0, 384), dtype=np.float32)
+    if todo_texts:
+        embedder = embedder_factory()
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress(done, len(todo_texts))
+
+        fresh = embedder.embed(todo_texts, progress=tick)
+    chunk_new = {c.content_hash: fresh[i] for i, c in enumerate(todo_chunks)}
+    offset = len(todo_chunks)
+    sent_new = {}
+    for c in todo_chunks:
+        sent_new[c.content_hash] = fresh[offset : offset + len(c.sentences)]
+        offset += len(c.sentences)
+    vectors = np.vstack([chunk_reuse.get(c.content_hash, chunk_new.get(c.content_hash)) for c in chunks]) \
+        if chunks else np.zeros((0, 384), dtype=np.float32)
+    parts = [sent_reuse.get(c.content_hash, sent_new.get(c.content_hash)) for c in chunks]
+    sentences = np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+    return vectors.astype(np.float32), sentences.astype(np.float32)
+
+
+def _write_build(
+    settings: Settings,
+    build: Path,
+    docs: list[Document],
+    chunks_by_doc: dict[str, list[Chunk]],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    fingerprint: dict[str, Any],
+) -> None:
+    store.write_rows(build / "chunks.jsonl", [c.to_dict() for c in chunks])
+    np.save(build / "vectors.npy", vectors)
+    np.save(build / "sentences.npy", sentence_vectors)
+    keyword = KeywordIndex(Analyzer.from_package())
+    keyword.build([f"{c.title} {c.section} {c.text}" for c in chunks])
+    keyword.save(build / "bm25")
+    client = store.chroma_client(settings, build)
+    store.write_collection(client, store.collection_name(build), chunks, vectors)
+    manifest = {
+        **fingerprint,
+        "build_id": build.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "chroma": _chroma_target(settings),
+        "collection": store.collection_name(build),
+        "total_chunks": len(chunks),
+        "total_sentences": int(sentence_vectors.shape[0]),
+        "documents": {
+            doc.id: {
+                "file": doc.path.name,
+                "hash": doc.content_hash,
+                "title": doc.title,
+                "publisher": doc.publisher,
+                "retrieved": doc.retrieved,
+                "chunks": len(chunks_by_doc[doc.id]),
+            }
+            for doc in docs
+        },
+    }
+    # Everything else is on disk before the manifest, which marks the build complete.
+    for name in ("chunks.jsonl", "vectors.npy", "sentences.npy"):
+        with (build / name).open("rb") as handle:
+            os.fsync(handle.fileno())
+    store.atomic_write_text(build / store.MANIFEST, json.dumps(manifest, indent=2))
+
+
+__all__ = ["IngestSummary", "ingest", "CorpusFileError"]

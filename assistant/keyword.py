@@ -1,0 +1,99 @@
+"""Keyword side of retrieval: domain-aware tokenization and a persisted BM25 index."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their them then there these they
+    this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves im ive id dont doesnt cant get
+    got also really much many thing things like ok okay hi hello please thanks thank know tell
+    want wanna gonna need go going u ur pls plz lol bit kind sort long think thinking wondering
+    wonder guess maybe hey actually someone friend told said heard wanted curious question ask
+    asking idea worth getting done right anyone anybody guys sure""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9_]+(?:['’][a-z]+)?")
+
+
+class Analyzer:
+    """Lowercase, fold synonyms to one token per group, drop stopwords, stem."""
+
+    def __init__(self, groups: Sequence[Sequence[str]]) -> None:
+        variants: dict[str, str] = {}
+        for group in groups:
+            canonical = re.sub(r"[\s\-]+", "_", str(group[0]).lower())
+            for variant in group:
+                variants[str(variant).lower()] = canonical
+        self.canonical = variants
+        alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+        self._phrases = re.compile(rf"(?<![a-z0-9_])(?:{alternation})(?![a-z0-9_])")
+
+    @classmethod
+    def from_package(cls) -> Analyzer:
+        text = resources.files("assistant.data").joinpath("synonyms.yaml").read_text("utf-8")
+        return cls(yaml.safe_load(text)["groups"])
+
+    @cached_property
+    def _stemmer(self):  # noqa: ANN202 - PyStemmer has no type stubs
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+
+    def fold(self, text: str) -> str:
+        lowered = text.lower().replace("’", "'")
+        return self._phrases.sub(lambda m: f" {self.canonical[m.group(0)]} ", lowered)
+
+    def tokens(self, text: str) -> list[str]:
+        words = [w.replace("'", "").replace("’", "") for w in _TOKEN.findall(self.fold(text))]
+        kept = [w for w in words if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
+        return [w if "_" in w else self._stemmer.stemWord(w) for w in kept]
+
+
+class KeywordIndex:
+    """BM25 over chunk texts (bm25s), saved next to the vector store."""
+
+    def __init__(self, analyzer: Analyzer, model: object | None = None) -> None:
+        self.analyzer = analyzer
+        self.model = model
+
+    def build(self, texts: Sequence[str]) -> None:
+        import bm25s
+
+        corpus_tokens = [self.analyzer.tokens(t) or ["_empty_"] for t in texts]
+        model = bm25s.BM25()
+        model.index(corpus_tokens, show_progress=False)
+        self.model = model
+
+    def save(self, path: Path) -> None:
+        assert self.model is not None
+        self.model.save(str(path))  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, path: Path, analyzer: Analyzer) -> KeywordIndex:
+        import bm25s
+
+        return cls(analyzer, bm25s.BM25.load(str(path)))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk row, BM25 score) pairs, best first; empty when no term matches."""
+        assert self.model is not None
+        tokens = self.analyzer.tokens(query)
+        if not tokens:
+            return []
+        scores = np.asarray(self.model.get_scores(tokens))  # type: ignore[attr-defined]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,71 @@
+"""Retrieve stage: BM25 + dense (Chroma) candidates fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embedding import Embedder
+from .index import LoadedIndex
+from .models import Hit
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    query_vector: np.ndarray
+
+
+class HybridRetriever:
+    def __init__(
+        self, index: LoadedIndex, embedder: Embedder, *, candidate_k: int = 20,
+        top_k: int = 8, rrf_k: int = 60,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.candidate_k = candidate_k
+        self.top_k = top_k
+        self.rrf_k = rrf_k
+        self._rows = {c.id: i for i, c in enumerate(index.chunks)}
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query])[0]
+
+    def dense(self, vector: np.ndarray, k: int) -> list[int]:
+        k = min(k, len(self.index.chunks))
+        if k == 0:
+            return []
+        result = self.index.collection.query(
+            query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
+        )
+        return [self._rows[i] for i in result["ids"][0] if i in self._rows]
+
+    def retrieve(self, query: str, top_k: int | None = None) -> Retrieval:
+        vector = self.embed_query(query)
+        return self.retrieve_vector(query, vector, top_k)
+
+    def retrieve_vector(self, query: str, vector: np.ndarray, top_k: int | None = None) -> Retrieval:
+        dense_rows = self.dense(vector, self.candidate_k)
+        keyword_rows = [row for row, _ in self.index.keyword.search(query, self.candidate_k)]
+        fused: dict[int, float] = {}
+        for ranking in (dense_rows, keyword_rows):
+            for rank, row in enumerate(ranking):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        dense_rank = {row: r for r, row in enumerate(dense_rows)}
+        keyword_rank = {row: r for r, row in enumerate(keyword_rows)}
+        best = sorted(fused, key=lambda row: (-fused[row], row))[: top_k or self.top_k]
+        hits = [
+            Hit(
+                chunk=self.index.chunks[row],
+                score=fused[row],
+                dense_rank=dense_rank.get(row),
+                keyword_rank=keyword_rank.get(row),
+                dense_similarity=float(self.index.vectors[row] @ vector),
+            )
+            for row in best
+        ]
+        return Retrieval(hits, vector)
+
+    def row_of(self, hit: Hit) -> int:
+        return self._rows[hit.chunk.id]
