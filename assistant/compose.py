@@ -15,7 +15,7 @@ from .index import LoadedIndex
 from .keyword import Analyzer
 from .models import Chunk, Citation, Hit, Sentence
 
-_CONTINUATION = re.compile(r"^(This|These|That|Those|It|They|Them|Its|Their|Both|Why\?)\b")
+_CONTINUATION = re.compile(r"^(This|These|That|Those|It|They|Them|Its|Their|Both|Because|Still|However)\b")
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
 _NUM = r"(\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     gate_min_similarity: float = Field(0.35, description="Min query/sentence cosine to answer.")
     gate_min_coverage: float = Field(0.75, description="Min share of key terms found.")
     sentence_min_similarity: float = Field(0.35, description="Min cosine to quote a sentence.")
+    support_min_similarity: float = Field(0.65, description="Support check: min cosine.")
+    support_min_recall: float = Field(0.6, description="Support check: min content-word recall.")
 
     # Generator (issue: optional LLM mode).
     generator: Literal["extractive", "llm"] = "extractive"

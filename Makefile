@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Both set up first;
+# setup is idempotent and takes about a second when nothing changed.
+PY := .venv/bin/python
+STAMP := .venv/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test index eval bench lint soak
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+index: setup
+	$(PY) ingest.py
+
+run: index
+	$(PY) app.py
+
+# Chromium for the browser tests comes from Debian (Playwright's own download fails here).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: setup browser
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest -q
+	$(PY) ingest.py --quiet
+	$(PY) -m evals --check
+
+eval: index
+	$(PY) -m evals
+
+bench: index
+	$(PY) -m evals.bench
+
+soak: setup
+	$(PY) -m pytest -q -m slow tests/test_soak.py
