@@ -21,8 +21,15 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 __all__ = [
-    "Assistant", "AssistantError", "Citation", "IndexCorruptError", "IndexMismatchError",
-    "IndexMissingError", "IngestLockedError", "Reply", "Settings",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IngestLockedError",
+    "Reply",
+    "Settings",
 ]
 
 

@@ -42,18 +42,30 @@ def ingest_main(argv: list[str]) -> int:
         console.print(f"error: corpus folder not found: {settings.corpus_dir}")
         return 2
 
-    def factory():  # noqa: ANN202
-        return make_embedder(settings.embed_backend, settings.model_path,
-                             settings.embed_batch_size, settings.data_dir / "models")
+    def factory():
+        return make_embedder(
+            settings.embed_backend,
+            settings.model_path,
+            settings.embed_batch_size,
+            settings.data_dir / "models",
+        )
 
-    columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, disable=args.quiet, transient=True) as bar:
         task = bar.add_task("embedding", total=None)
         try:
-            summary = ingest(settings, factory, model_id=model_id_for(settings.embed_backend),
-                             rebuild=args.rebuild,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+            summary = ingest(
+                settings,
+                factory,
+                model_id=model_id_for(settings.embed_backend),
+                rebuild=args.rebuild,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         except AssistantError as err:
             console.print(f"error: {err}")
             return 2

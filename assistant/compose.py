@@ -15,9 +15,22 @@ from .index import LoadedIndex
 from .keyword import Analyzer
 from .models import Chunk, Citation, Hit, Sentence
 
-_CONTINUATION = re.compile(r"^(This|These|That|Those|It|They|Them|Its|Their|Both|Because|Still|However)\b")
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
+_CONTINUATION = re.compile(
+    r"^(This|These|That|Those|It|They|Them|Its|Their|Both|Because|Still|However)\b"
+)
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
 _NUM = r"(\d+(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
 _QUANTITY = re.compile(
     rf"\b{_NUM}(?:\s*(?:-|–|to)\s*{_NUM})?\s*(weeks?|months?|days?|hours?|minutes?|years?)\b",
@@ -46,14 +59,20 @@ def quantities(text: str) -> set[tuple[str, float, float]]:
     found = set()
     for low, high, unit in _QUANTITY.findall(text):
         lo = float(_NUMBER_WORDS.get(low.lower(), low) if low.lower() in _NUMBER_WORDS else low)
-        hi = lo if not high else float(_NUMBER_WORDS.get(high.lower(), high) if high.lower() in _NUMBER_WORDS else high)
+        hi = (
+            lo
+            if not high
+            else float(
+                _NUMBER_WORDS.get(high.lower(), high) if high.lower() in _NUMBER_WORDS else high
+            )
+        )
         found.add((unit.lower().rstrip("s"), lo, hi))
     return found
 
 
 def quotable(sentence: Sentence) -> bool:
     """Questions and fragments ("Yep.", "Intrigued?") say nothing on their own."""
-    text = sentence.text.rstrip("”\"’) ")
+    text = sentence.text.rstrip('”"’) ')
     return len(text) >= 20 and not text.endswith("?")
 
 
@@ -62,27 +81,57 @@ def overlap(terms: set[str], weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
+def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
+    """Quotable units of a chunk: a whole list-item line, or one paragraph sentence.
+
+    A list item ("Consultation: ... Discuss your ... medical history ...") reads as one
+    thought, so it is quoted whole; paragraphs are quoted sentence by sentence.
+    """
+    out: list[tuple[Sentence, list[int]]] = []
+    for i, sentence in enumerate(chunk.sentences):
+        rel = sentence.start - chunk.start
+        line_start = chunk.text.rfind("\n", 0, rel) + 1
+        in_list = chunk.text[line_start:rel].lstrip().startswith(("- ", "* ", "+ "))
+        if out and in_list and out[-1][0].start - chunk.start >= line_start:
+            prev, members = out[-1]
+            span = chunk.text[prev.start - chunk.start : sentence.end - chunk.start]
+            out[-1] = (Sentence(prev.start, sentence.end, span), [*members, i])
+        else:
+            out.append((sentence, [i]))
+    return out
+
+
 def candidates(
-    index: LoadedIndex, hits: list[Hit], rows: list[int], focus_vector: np.ndarray,
-    analyzer: Analyzer, weights: dict[str, float],
+    index: LoadedIndex,
+    hits: list[Hit],
+    rows: list[int],
+    focus_vector: np.ndarray,
+    analyzer: Analyzer,
+    weights: dict[str, float],
 ) -> list[Candidate]:
-    """Every quotable sentence of the hits, scored against the question's focus."""
+    """Every quotable unit of the hits, scored against the question's focus."""
     out = []
     for hit, row in zip(hits, rows, strict=True):
         matrix = index.sentence_matrix(row)
         sims = matrix @ focus_vector
-        for sentence, vector, sim in zip(hit.chunk.sentences, matrix, sims, strict=True):
-            if not quotable(sentence):
+        for unit, members in units(hit.chunk):
+            if not quotable(unit):
                 continue
-            shared = overlap(set(analyzer.tokens(f"{hit.chunk.section} {sentence.text}")), weights)
+            best = max(members, key=lambda i: sims[i])
+            shared = overlap(set(analyzer.tokens(f"{hit.chunk.section} {unit.text}")), weights)
             # Dense similarity leads; shared rare terms and a well-ranked chunk add to it.
-            score = float(sim) + 0.3 * shared + 0.05 * float(hit.dense_similarity or 0)
-            out.append(Candidate(hit.chunk, sentence, vector, float(sim), score, hit))
+            sim = float(sims[best])
+            score = sim + 0.3 * shared + 0.05 * float(hit.dense_similarity or 0)
+            out.append(Candidate(hit.chunk, unit, matrix[best], sim, score, hit))
     return sorted(out, key=lambda c: -c.score)
 
 
 def select(
-    pool: list[Candidate], *, max_sentences: int, min_similarity: float, quantity_question: bool,
+    pool: list[Candidate],
+    *,
+    max_sentences: int,
+    min_similarity: float,
+    quantity_question: bool,
 ) -> Selection:
     """Greedy relevance + diversity selection; near-duplicates are skipped."""
     selection = Selection()
@@ -121,18 +170,15 @@ def _add_other_views(pool: list[Candidate], selection: Selection, min_sim: float
     for doc_id, (unit, lo, hi) in seen:
         by_unit.setdefault(unit, set()).add((lo, hi))
         docs_by_unit.setdefault(unit, set()).add(doc_id)
-    selection.conflict = any(
-        len(by_unit[u]) > 1 and len(docs_by_unit[u]) > 1 for u in by_unit
-    )
+    selection.conflict = any(len(by_unit[u]) > 1 and len(docs_by_unit[u]) > 1 for u in by_unit)
 
 
 def with_context(cand: Candidate, picked: list[Candidate]) -> list[Sentence]:
     """A sentence that leans on the one before it ("This is normal.") brings it along."""
-    sentences = list(cand.chunk.sentences)
-    i = sentences.index(cand.sentence)
-    if i > 0 and _CONTINUATION.match(cand.sentence.text):
-        prev = sentences[i - 1]
-        if not any(p.sentence == prev for p in picked):
+    before = [s for s in cand.chunk.sentences if s.end <= cand.sentence.start]
+    if before and _CONTINUATION.match(cand.sentence.text):
+        prev = before[-1]
+        if not any(p.sentence.start <= prev.start < p.sentence.end for p in picked):
             return [prev, cand.sentence]
     return [cand.sentence]
 
@@ -149,12 +195,22 @@ def render(picked: list[Candidate], lead: str) -> tuple[str, list[Citation]]:
         spans: list[Sentence] = []
         for cand in group:
             for s in with_context(cand, picked):
-                if s not in spans:
+                if not any(o.start <= s.start < o.end or s.start <= o.start < s.end for o in spans):
                     spans.append(s)
         spans.sort(key=lambda s: s.start)
         start, end = spans[0].start, spans[-1].end
         text = chunk.text[start - chunk.start : end - chunk.start]
-        citations.append(Citation(n, chunk.doc_id, chunk.title, chunk.section, text, start, end,
-                                  round(max(c.score for c in group), 4)))
+        citations.append(
+            Citation(
+                n,
+                chunk.doc_id,
+                chunk.title,
+                chunk.section,
+                text,
+                start,
+                end,
+                round(max(c.score for c in group), 4),
+            )
+        )
         lines.extend(f"- {s.text} [{n}]" for s in spans)
     return "\n".join([lead, "", *lines]), citations

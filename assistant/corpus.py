@@ -122,7 +122,9 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[CorpusFileError]
             errors.append(err)
             continue
         if doc.id in seen:
-            errors.append(CorpusFileError(str(path), f"duplicate id '{doc.id}' (also {seen[doc.id].name})"))
+            errors.append(
+                CorpusFileError(str(path), f"duplicate id '{doc.id}' (also {seen[doc.id].name})")
+            )
             continue
         seen[doc.id] = path
         docs.append(doc)

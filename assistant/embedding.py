@@ -66,7 +66,9 @@ class TorchEmbedder:
         return _normalize(np.vstack(out))
 
 
-def make_embedder(backend: str, model_path: Path | None, batch_size: int, cache_dir: Path) -> Embedder:
+def make_embedder(
+    backend: str, model_path: Path | None, batch_size: int, cache_dir: Path
+) -> Embedder:
     """The embedder named by settings; ONNX models are exported once into ``cache_dir``."""
     if backend == "torch":
         return TorchEmbedder(model_path, batch_size)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Sequence
@@ -12,9 +11,10 @@ from typing import Any
 
 import yaml
 
-from . import compose
+from . import compose, gate
 from .embedding import Embedder, make_embedder, model_id_for
-from .followup import clean_history, rewrite, topic_tokens
+from .followup import clean_history, rewrite
+from .gate import Vocabulary
 from .index import LoadedIndex
 from .keyword import Analyzer
 from .models import Hit, Reply
@@ -27,8 +27,20 @@ _DOMAIN_WORDS = re.compile(
     r"\b(micro[- ]?needl\w*|derma[- ]?roll\w*|micro[- ]?roll\w*|treatments?|procedure)\b",
     re.IGNORECASE,
 )
-_QUANTITY_QUESTION = ("how often", "how long", "how many", "how soon", "how frequently", "when",
-                      "frequency", "interval", "weeks", "months", "apart", "days")
+_QUANTITY_QUESTION = (
+    "how often",
+    "how long",
+    "how many",
+    "how soon",
+    "how frequently",
+    "when",
+    "frequency",
+    "interval",
+    "weeks",
+    "months",
+    "apart",
+    "days",
+)
 
 
 def load_wording() -> dict[str, str]:
@@ -51,20 +63,29 @@ def sanitize(question: str, limit: int) -> tuple[str, bool]:
 class Assistant:
     """Answers microneedling questions from the indexed articles, with citations."""
 
-    def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder,
-                 generator: Any | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index: LoadedIndex,
+        embedder: Embedder,
+        generator: Any | None = None,
+    ) -> None:
         self.settings = settings
         self.index = index
         self.embedder = embedder
         self.analyzer = Analyzer.from_package()
         self.safety_rules = SafetyRules.from_package()
         self.wording = load_wording()
+        self.vocabulary = Vocabulary(self.analyzer, index.chunks)
         self.retriever = HybridRetriever(
-            index, embedder, candidate_k=settings.candidate_k, top_k=settings.retrieve_k,
+            index,
+            embedder,
+            candidate_k=settings.candidate_k,
+            top_k=settings.retrieve_k,
             rrf_k=settings.rrf_k,
+            correct=self.vocabulary.corrected,
         )
         self.generator = generator
-        self._doc_frequency = self._term_document_frequency()
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
@@ -73,8 +94,12 @@ class Assistant:
         model_id = model_id_for(settings.embed_backend)
         index = LoadedIndex.open(settings, model_id)
         if embedder is None:
-            embedder = make_embedder(settings.embed_backend, settings.model_path,
-                                     settings.embed_batch_size, settings.data_dir / "models")
+            embedder = make_embedder(
+                settings.embed_backend,
+                settings.model_path,
+                settings.embed_batch_size,
+                settings.data_dir / "models",
+            )
         generator = None
         if settings.generator == "llm":
             from .llm import LLMGenerator
@@ -98,7 +123,9 @@ class Assistant:
         t0 = time.perf_counter()
         reply = self._compose(text, query, retrieval.hits, retrieval.query_vector, topics)
         if truncated:
-            reply.notes.insert(0, self.wording["truncated"].format(limit=self.settings.max_question_chars))
+            reply.notes.insert(
+                0, self.wording["truncated"].format(limit=self.settings.max_question_chars)
+            )
             reply.answer = reply.notes[0] + "\n\n" + reply.answer
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
@@ -111,27 +138,6 @@ class Assistant:
         return rewrite(question, turns, self.analyzer)
 
     # -- internals ---------------------------------------------------------------------
-    def _term_document_frequency(self) -> dict[str, int]:
-        df: dict[str, int] = {}
-        for chunk in self.index.chunks:
-            for term in set(self.analyzer.tokens(f"{chunk.section} {chunk.text}")):
-                df[term] = df.get(term, 0) + 1
-        return df
-
-    def term_weights(self, text: str) -> dict[str, float]:
-        """IDF weight of each topic term; a term no article uses weighs the most."""
-        n = len(self.index.chunks)
-        return {t: math.log(1 + n / (1 + self._doc_frequency.get(t, 0)))
-                for t in topic_tokens(self.analyzer, text)}
-
-    def coverage(self, weights: dict[str, float], hits: list[Hit]) -> float:
-        """Best share (IDF-weighted) of the topic terms that one retrieved chunk holds."""
-        if not weights:
-            return 1.0  # a question about microneedling itself ("What is it?")
-        return max((compose.overlap(set(self.analyzer.tokens(f"{h.chunk.title} {h.chunk.section} "
-                                                              f"{h.chunk.text}")), weights)
-                    for h in hits[:5]), default=0.0)
-
     def focus_vector(self, query: str, vector: Any, weights: dict[str, float]) -> Any:
         """Embed the question without the domain words every passage shares."""
         focus = _DOMAIN_WORDS.sub(" ", query)
@@ -139,17 +145,26 @@ class Assistant:
             return vector
         return self.retriever.embed_query(focus)
 
-    def _compose(self, question: str, query: str, hits: list[Hit], vector: Any,
-                 topics: list[SafetyTopic]) -> Reply:
+    def _compose(
+        self, question: str, query: str, hits: list[Hit], vector: Any, topics: list[SafetyTopic]
+    ) -> Reply:
         s = self.settings
         rows = [self.retriever.row_of(h) for h in hits]
-        weights = self.term_weights(query)
+        weights = self.vocabulary.weights(query)
         focus = self.focus_vector(query, vector, weights)
         pool = compose.candidates(self.index, hits, rows, focus, self.analyzer, weights)
         best_similarity = max((c.similarity for c in pool), default=0.0)
-        coverage = self.coverage(self.term_weights(question), hits)
-        answerable = best_similarity >= s.gate_min_similarity and coverage >= s.gate_min_coverage
-        log.debug("gate: similarity=%.3f coverage=%.2f", best_similarity, coverage)
+        verdict = gate.assess(
+            question,
+            hits,
+            best_similarity,
+            self.vocabulary,
+            self.embedder,
+            min_similarity=s.gate_min_similarity,
+            min_coverage=s.gate_min_coverage,
+            noise_similarity=s.gate_noise_similarity,
+        )
+        answerable = verdict.answerable
 
         picked: list[compose.Candidate] = []
         conflict = False
@@ -157,28 +172,48 @@ class Assistant:
             exclude = [p for t in topics for p in t.exclude]
             pool = [c for c in pool if not any(p.search(c.sentence.text) for p in exclude)]
             quantity_q = any(w in query.lower() for w in _QUANTITY_QUESTION)
-            selection = compose.select(pool, max_sentences=s.max_sentences,
-                                       min_similarity=s.sentence_min_similarity,
-                                       quantity_question=quantity_q)
+            selection = compose.select(
+                pool,
+                max_sentences=s.max_sentences,
+                min_similarity=s.sentence_min_similarity,
+                quantity_question=quantity_q,
+            )
             picked, conflict = selection.picked, selection.conflict
         picked = self._add_cautions(picked, topics, vector)
 
         if not picked:
-            return Reply(answer=self.wording["decline"], citations=[], abstained=True,
-                         safety=[t.name for t in topics], query=query, question=question,
-                         hits=hits, notes=self._notes(topics))
+            return Reply(
+                answer=self.wording["decline"],
+                citations=[],
+                abstained=True,
+                safety=[t.name for t in topics],
+                query=query,
+                question=question,
+                hits=hits,
+                notes=self._notes(topics),
+                gate=verdict.to_dict(),
+            )
         body, citations = compose.render(picked, self.wording["answer_lead"])
         notes = self._notes(topics)
         if conflict:
             body = f"{body}\n\n{self.wording['conflict']}"
         for hit in hits:
             hit.cited = any(p.chunk.id == hit.chunk.id for p in picked)
-        return Reply(answer=self._with_notes(body, topics, notes), citations=citations,
-                     abstained=False, safety=[t.name for t in topics], query=query,
-                     question=question, hits=hits, notes=notes)
+        return Reply(
+            answer=self._with_notes(body, topics, notes),
+            citations=citations,
+            abstained=False,
+            safety=[t.name for t in topics],
+            query=query,
+            question=question,
+            hits=hits,
+            notes=notes,
+            gate=verdict.to_dict(),
+        )
 
-    def _add_cautions(self, picked: list[compose.Candidate], topics: list[SafetyTopic],
-                      query_vector: Any) -> list[compose.Candidate]:
+    def _add_cautions(
+        self, picked: list[compose.Candidate], topics: list[SafetyTopic], query_vector: Any
+    ) -> list[compose.Candidate]:
         """For each safety topic, make sure a matching caution passage is quoted."""
         picked = list(picked)
         for topic in topics:
@@ -187,12 +222,21 @@ class Assistant:
                 continue
             retrieval = self.retriever.retrieve(topic.query, top_k=6)
             rows = [self.retriever.row_of(h) for h in retrieval.hits]
-            pool = compose.candidates(self.index, retrieval.hits, rows, retrieval.query_vector,
-                                      self.analyzer, self.term_weights(topic.query))
+            pool = compose.candidates(
+                self.index,
+                retrieval.hits,
+                rows,
+                retrieval.query_vector,
+                self.analyzer,
+                self.vocabulary.weights(topic.query),
+            )
             docs: set[str] = set()
             for cand in pool:
-                if topic.is_caution(cand.sentence.text) and cand.chunk.doc_id not in docs \
-                        and all(p.sentence != cand.sentence for p in picked):
+                if (
+                    topic.is_caution(cand.sentence.text)
+                    and cand.chunk.doc_id not in docs
+                    and all(p.sentence != cand.sentence for p in picked)
+                ):
                     picked.append(cand)
                     docs.add(cand.chunk.doc_id)
                 if len(docs) >= 2:

@@ -21,8 +21,10 @@ class IndexMismatchError(AssistantError):
     """The index exists but was built by another model, backend or chunker version."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"The index does not match this assistant ({detail}). "
-                         f"Rebuild it with: {REBUILD_COMMAND}")
+        super().__init__(
+            f"The index does not match this assistant ({detail}). "
+            f"Rebuild it with: {REBUILD_COMMAND}"
+        )
 
 
 class IndexCorruptError(AssistantError):
@@ -36,8 +38,10 @@ class IngestLockedError(AssistantError):
     """Another ingest holds the lock."""
 
     def __init__(self, lock_path: str) -> None:
-        super().__init__(f"Another ingest is already running (lock {lock_path}). "
-                         "Wait for it to finish, then run ingest again.")
+        super().__init__(
+            f"Another ingest is already running (lock {lock_path}). "
+            "Wait for it to finish, then run ingest again."
+        )
 
 
 class CorpusFileError(AssistantError):

@@ -60,8 +60,16 @@ class LoadedIndex:
         ):
             raise IndexCorruptError("chunk, vector and sentence counts disagree")
         collection = _open_collection(settings, build, manifest, len(chunks))
-        return cls(build, manifest, chunks, vectors, sentence_vectors, sentence_rows[:-1],
-                   keyword, collection)
+        return cls(
+            build,
+            manifest,
+            chunks,
+            vectors,
+            sentence_vectors,
+            sentence_rows[:-1],
+            keyword,
+            collection,
+        )
 
     def sentence_matrix(self, row: int) -> np.ndarray:
         start = self.sentence_rows[row]
@@ -84,10 +92,14 @@ def _check_fingerprint(manifest: dict[str, Any], settings: Settings, model_id: s
             f"chunker version {manifest.get('chunker_version')}, expected {CHUNKER_VERSION}"
         )
     expected = (
-        f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
+        f"http://{settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else "embedded"
     )
     if manifest.get("chroma") != expected:
-        raise IndexMismatchError(f"built for Chroma at {manifest.get('chroma')}, settings say {expected}")
+        raise IndexMismatchError(
+            f"built for Chroma at {manifest.get('chroma')}, settings say {expected}"
+        )
 
 
 def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], count: int) -> Any:
@@ -97,7 +109,7 @@ def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], 
         client = store.chroma_client(settings, build)
         collection = client.get_collection(manifest["collection"])
         stored = collection.count()
-    except Exception as exc:  # noqa: BLE001 - chromadb raises many unrelated types here
+    except Exception as exc:
         raise IndexCorruptError(f"Chroma collection unusable: {exc}") from exc
     if stored != count:
         raise IndexCorruptError(f"Chroma holds {stored} chunks, expected {count}")

@@ -143,9 +143,12 @@ def _ingest_locked(
     summary.skipped = [str(err) for err in errors]
     fingerprint = _fingerprint(settings, model_id)
     prev_build, prev = _previous(index_dir)
-    compatible = prev is not None and not rebuild and all(
-        prev.get(k) == v for k, v in fingerprint.items()
-    ) and prev.get("chroma") == _chroma_target(settings)
+    compatible = (
+        prev is not None
+        and not rebuild
+        and all(prev.get(k) == v for k, v in fingerprint.items())
+        and prev.get("chroma") == _chroma_target(settings)
+    )
     prev_docs: dict[str, Any] = prev["documents"] if compatible and prev else {}
 
     for doc in docs:
@@ -167,7 +170,9 @@ def _ingest_locked(
 
     chunks_by_doc = {doc.id: chunk_document(doc, settings.chunk_max_chars) for doc in docs}
     chunks = [c for doc in docs for c in chunks_by_doc[doc.id]]
-    chunk_reuse, sent_reuse = _reusable_vectors(prev_build) if compatible and prev_build else ({}, {})
+    chunk_reuse, sent_reuse = (
+        _reusable_vectors(prev_build) if compatible and prev_build else ({}, {})
+    )
     old_hashes = set(chunk_reuse)
     new_hashes = {c.content_hash for c in chunks}
     summary.chunks_unchanged = len(new_hashes & old_hashes)
@@ -175,12 +180,16 @@ def _ingest_locked(
     summary.chunks_removed = len(old_hashes - new_hashes)
     summary.total_chunks = len(chunks)
 
-    vectors, sentence_vectors = _embed(chunks, chunk_reuse, sent_reuse, embedder_factory, progress, summary)
+    vectors, sentence_vectors = _embed(
+        chunks, chunk_reuse, sent_reuse, embedder_factory, progress, summary
+    )
     build = store.builds_dir(index_dir) / (
         time.strftime("%Y%m%dT%H%M%S") + f"-{secrets.token_hex(3)}"
     )
     build.mkdir(parents=True)
-    _write_build(settings, build, docs, chunks_by_doc, chunks, vectors, sentence_vectors, fingerprint)
+    _write_build(
+        settings, build, docs, chunks_by_doc, chunks, vectors, sentence_vectors, fingerprint
+    )
     store.publish(index_dir, build)
     store.prune(index_dir, lambda b: store.chroma_client(settings, b))
     summary.build = build.name
@@ -189,7 +198,11 @@ def _ingest_locked(
 
 
 def _chroma_target(settings: Settings) -> str:
-    return f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded"
+    return (
+        f"http://{settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else "embedded"
+    )
 
 
 def _embed(
@@ -222,8 +235,11 @@ def _embed(
     for c in todo_chunks:
         sent_new[c.content_hash] = fresh[offset : offset + len(c.sentences)]
         offset += len(c.sentences)
-    vectors = np.vstack([chunk_reuse.get(c.content_hash, chunk_new.get(c.content_hash)) for c in chunks]) \
-        if chunks else np.zeros((0, 384), dtype=np.float32)
+    vectors = (
+        np.vstack([chunk_reuse.get(c.content_hash, chunk_new.get(c.content_hash)) for c in chunks])
+        if chunks
+        else np.zeros((0, 384), dtype=np.float32)
+    )
     parts = [sent_reuse.get(c.content_hash, sent_new.get(c.content_hash)) for c in chunks]
     sentences = np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
     return vectors.astype(np.float32), sentences.astype(np.float32)
@@ -274,4 +290,4 @@ def _write_build(
     store.atomic_write_text(build / store.MANIFEST, json.dumps(manifest, indent=2))
 
 
-__all__ = ["IngestSummary", "ingest", "CorpusFileError"]
+__all__ = ["CorpusFileError", "IngestSummary", "ingest"]

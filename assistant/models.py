@@ -62,7 +62,8 @@ class Hit:
             "score": round(self.score, 5),
             "dense_rank": self.dense_rank,
             "keyword_rank": self.keyword_rank,
-            "dense_similarity": None if self.dense_similarity is None
+            "dense_similarity": None
+            if self.dense_similarity is None
             else round(self.dense_similarity, 4),
             "cited": self.cited,
         }
@@ -99,6 +100,7 @@ class Reply:
     notes: list[str] = field(default_factory=list)  # vetted notes appended to the answer
     dropped: list[dict[str, str]] = field(default_factory=list)  # LLM sentences removed
     generator: str = "extractive"
+    gate: dict[str, Any] = field(default_factory=dict)  # answerability signals, for staff
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,5 +115,6 @@ class Reply:
             "retrieved": [h.to_dict() for h in self.hits],
             "dropped": list(self.dropped),
             "generator": self.generator,
+            "gate": dict(self.gate),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,10 +20,21 @@ class Retrieval:
 
 class HybridRetriever:
     def __init__(
-        self, index: LoadedIndex, embedder: Embedder, *, candidate_k: int = 20,
-        top_k: int = 8, rrf_k: int = 60,
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        *,
+        candidate_k: int = 20,
+        top_k: int = 8,
+        rrf_k: int = 60,
+        correct: Callable[[str], str] | None = None,
     ) -> None:
         self.index = index
+        self.correct = correct or (lambda text: text)
+        # Which chunk each sentence row belongs to, for the sentence-level ranking.
+        self._sentence_chunk = np.repeat(
+            np.arange(len(index.chunks)), [len(c.sentences) for c in index.chunks]
+        )
         self.embedder = embedder
         self.candidate_k = candidate_k
         self.top_k = top_k
@@ -45,9 +57,22 @@ class HybridRetriever:
         vector = self.embed_query(query)
         return self.retrieve_vector(query, vector, top_k)
 
-    def retrieve_vector(self, query: str, vector: np.ndarray, top_k: int | None = None) -> Retrieval:
+    def sentences(self, vector: np.ndarray, k: int) -> list[int]:
+        """Chunks ranked by their single best sentence: precise for narrow questions."""
+        sims = self.index.sentence_vectors @ vector
+        best = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._sentence_chunk, sims)
+        k = min(k, len(best))
+        top = np.argpartition(-best, k - 1)[:k] if k else []
+        return [int(i) for i in sorted(top, key=lambda i: -best[i])]
+
+    def retrieve_vector(
+        self, query: str, vector: np.ndarray, top_k: int | None = None
+    ) -> Retrieval:
         dense_rows = self.dense(vector, self.candidate_k)
-        keyword_rows = [row for row, _ in self.index.keyword.search(query, self.candidate_k)]
+        keyword_rows = [
+            row for row, _ in self.index.keyword.search(self.correct(query), self.candidate_k)
+        ]
         fused: dict[int, float] = {}
         for ranking in (dense_rows, keyword_rows):
             for rank, row in enumerate(ranking):

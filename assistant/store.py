@@ -80,7 +80,7 @@ def collection_name(build: Path) -> str:
     return f"chunks-{build.name}"
 
 
-def chroma_client(settings: Settings, build: Path):  # noqa: ANN201 - chromadb client types
+def chroma_client(settings: Settings, build: Path):
     """Embedded Chroma inside the build folder, or the configured Chroma server."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -96,7 +96,7 @@ def chroma_client(settings: Settings, build: Path):  # noqa: ANN201 - chromadb c
 def drop_collection(client: Any, name: str) -> None:
     try:
         client.delete_collection(name)
-    except Exception:  # noqa: BLE001 - already gone is fine; Chroma's error types vary
+    except Exception:
         pass
 
 
@@ -112,8 +112,9 @@ def write_collection(client: Any, name: str, chunks: Sequence[Chunk], vectors: n
         collection.add(
             ids=[c.id for c in part],
             embeddings=vectors[i : i + batch],
-            metadatas=[{"doc_id": c.doc_id, "section": c.section, "row": i + j}
-                       for j, c in enumerate(part)],
+            metadatas=[
+                {"doc_id": c.doc_id, "section": c.section, "row": i + j} for j, c in enumerate(part)
+            ],
         )
 
 

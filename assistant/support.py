@@ -23,8 +23,11 @@ _NUMBER = re.compile(
     r"twenty|thirty|forty|fifty|hundred|thousand|dozen|half|once|twice)\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(no|not|never|none|nothing|without|cannot|can't|won't|don't|doesn't|"
-                       r"isn't|aren't|shouldn't|avoid|n't)\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(no|not|never|none|nothing|without|cannot|can't|won't|don't|doesn't|"
+    r"isn't|aren't|shouldn't|avoid|n't)\b",
+    re.IGNORECASE,
+)
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
@@ -50,8 +53,14 @@ def markers(text: str) -> list[int]:
 
 
 class SupportChecker:
-    def __init__(self, embedder: Embedder, analyzer: Analyzer, *, min_similarity: float = 0.65,
-                 min_recall: float = 0.6) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        analyzer: Analyzer,
+        *,
+        min_similarity: float = 0.65,
+        min_recall: float = 0.6,
+    ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer
         self.min_similarity = min_similarity
@@ -76,7 +85,12 @@ class SupportChecker:
             for n in _NUMBER.findall(claim)
         )
         negation_ok = not _NEGATION.search(claim) or bool(_NEGATION.search(joined))
-        supported = (float(sims[best]) >= self.min_similarity and recall >= self.min_recall
-                     and numbers_ok and negation_ok)
-        return Support(supported, float(sims[best]), recall, numbers_ok, negation_ok,
-                       sentences[best])
+        supported = (
+            float(sims[best]) >= self.min_similarity
+            and recall >= self.min_recall
+            and numbers_ok
+            and negation_ok
+        )
+        return Support(
+            supported, float(sims[best]), recall, numbers_ok, negation_ok, sentences[best]
+        )

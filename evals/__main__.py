@@ -13,15 +13,17 @@ BASELINE = HERE / "baseline.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals")
-    parser.add_argument("command", nargs="?", default="run",
-                        choices=("run", "from-feedback", "calibrate"))
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=("run", "from-feedback", "calibrate")
+    )
     parser.add_argument("--cases", type=Path, default=HERE / "cases.jsonl")
     parser.add_argument("--category", help="only cases of this category")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--baseline", type=Path, default=BASELINE)
     parser.add_argument("--check", action="store_true", help="exit 1 if a gate fails")
-    parser.add_argument("--write-baseline", action="store_true",
-                        help="store this run's figures as the new baseline")
+    parser.add_argument(
+        "--write-baseline", action="store_true", help="store this run's figures as the new baseline"
+    )
     parser.add_argument("--feedback", type=Path, help="feedback JSONL (from-feedback)")
     args = parser.parse_args(argv)
 
@@ -64,8 +66,11 @@ def run_main(args: argparse.Namespace) -> int:
     baseline = None
     if args.baseline.exists() and not args.write_baseline:
         baseline = json.loads(args.baseline.read_text("utf-8"))["overall"]
-    failures = metrics.gate_failures(summary, baseline) if args.category is None else \
-        metrics.gate_failures(summary, None)
+    failures = (
+        metrics.gate_failures(summary, baseline)
+        if args.category is None
+        else metrics.gate_failures(summary, None)
+    )
     report.write(args.out, summary, categories, results, failures)
 
     table = Table(title=f"Eval: {int(summary['passed'])}/{int(summary['cases'])} cases passed")
@@ -75,13 +80,18 @@ def run_main(args: argparse.Namespace) -> int:
     table.add_column("baseline", justify="right")
     for name, value in summary.items():
         gate = metrics.GATES.get(name)
-        table.add_row(name, f"{value:g}", "" if gate is None else f"{gate:g}",
-                      "" if not baseline or name not in baseline else f"{baseline[name]:g}")
+        table.add_row(
+            name,
+            f"{value:g}",
+            "" if gate is None else f"{gate:g}",
+            "" if not baseline or name not in baseline else f"{baseline[name]:g}",
+        )
     console.print(table)
     console.print(f"report: {args.out / 'report.html'}")
     if args.write_baseline:
-        args.baseline.write_text(json.dumps({"overall": summary, "categories": categories},
-                                            indent=2) + "\n", "utf-8")
+        args.baseline.write_text(
+            json.dumps({"overall": summary, "categories": categories}, indent=2) + "\n", "utf-8"
+        )
         console.print(f"baseline written: {args.baseline}")
     for failure in failures:
         console.print(f"[red]GATE[/red] {failure}")

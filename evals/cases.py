@@ -10,8 +10,17 @@ from typing import Any
 
 CATEGORIES = ("answerable", "multi_turn", "safety", "out_of_scope", "adversarial")
 EXPECTS = ("answer", "abstain", "any")
-FIELDS = ("id", "category", "history", "question", "expect", "gold_sources",
-          "required_facts", "forbidden", "notes")
+FIELDS = (
+    "id",
+    "category",
+    "history",
+    "question",
+    "expect",
+    "gold_sources",
+    "required_facts",
+    "forbidden",
+    "notes",
+)
 DEFAULT_CASES = Path(__file__).with_name("cases.jsonl")
 
 
@@ -51,14 +60,18 @@ def _check(raw: Any, where: str) -> Case:
         raise CaseError(f"{where}: question must be a string")
     history = raw["history"]
     if not isinstance(history, list) or not all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant")
-        and isinstance(t.get("content"), str) for t in history
+        isinstance(t, dict)
+        and t.get("role") in ("user", "assistant")
+        and isinstance(t.get("content"), str)
+        for t in history
     ):
         raise CaseError(f"{where}: history must be a list of {{role, content}} turns")
     gold = raw["gold_sources"]
     if not isinstance(gold, list) or not all(
-        isinstance(g, dict) and isinstance(g.get("doc_id"), str)
-        and isinstance(g.get("section"), str) for g in gold
+        isinstance(g, dict)
+        and isinstance(g.get("doc_id"), str)
+        and isinstance(g.get("section"), str)
+        for g in gold
     ):
         raise CaseError(f"{where}: gold_sources must be a list of {{doc_id, section}}")
     facts = raw["required_facts"]
@@ -66,7 +79,9 @@ def _check(raw: Any, where: str) -> Case:
         isinstance(f, list) and f and all(isinstance(p, str) for p in f) for f in facts
     ):
         raise CaseError(f"{where}: required_facts must be a list of non-empty regex lists")
-    if not isinstance(raw["forbidden"], list) or not all(isinstance(p, str) for p in raw["forbidden"]):
+    if not isinstance(raw["forbidden"], list) or not all(
+        isinstance(p, str) for p in raw["forbidden"]
+    ):
         raise CaseError(f"{where}: forbidden must be a list of regexes")
     for pattern in [p for f in facts for p in f] + raw["forbidden"]:
         try:

@@ -9,8 +9,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHOWN = ("hit@1", "hit@5", "mrr", "ndcg@5", "fact_recall", "citation_validity",
-         "citation_support", "abstention_accuracy", "false_refusals", "safety_recall")
+SHOWN = (
+    "hit@1",
+    "hit@5",
+    "mrr",
+    "ndcg@5",
+    "fact_recall",
+    "citation_validity",
+    "citation_support",
+    "abstention_accuracy",
+    "false_refusals",
+    "safety_recall",
+)
 
 
 def _png(fig: Any) -> str:
@@ -25,8 +35,14 @@ def charts(categories: dict[str, dict[str, float]], latencies: list[float]) -> l
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = ("hit@5", "mrr", "fact_recall", "citation_support", "abstention_accuracy",
-               "safety_recall")
+    metrics = (
+        "hit@5",
+        "mrr",
+        "fact_recall",
+        "citation_support",
+        "abstention_accuracy",
+        "safety_recall",
+    )
     fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / max(1, len(metrics))
     for i, metric in enumerate(metrics):
@@ -51,8 +67,11 @@ def charts(categories: dict[str, dict[str, float]], latencies: list[float]) -> l
 def _table(rows: dict[str, dict[str, float]]) -> str:
     head = "".join(f"<th>{html.escape(m)}</th>" for m in ("", "cases", *SHOWN))
     body = "".join(
-        "<tr><td>" + html.escape(name) + "</td>"
-        + "".join(f"<td>{vals.get(m, 0):.3g}</td>" for m in ("cases", *SHOWN)) + "</tr>"
+        "<tr><td>"
+        + html.escape(name)
+        + "</td>"
+        + "".join(f"<td>{vals.get(m, 0):.3g}</td>" for m in ("cases", *SHOWN))
+        + "</tr>"
         for name, vals in rows.items()
     )
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -62,28 +81,44 @@ def _failure(result: dict[str, Any]) -> str:
     case, reply = result["case"], result["reply"]
     cites = "".join(
         f"<li>[{c['n']}] <b>{html.escape(c['title'])}</b> — {html.escape(c['section'])}"
-        f"<blockquote>{html.escape(c['text'])}</blockquote></li>" for c in reply["citations"]
+        f"<blockquote>{html.escape(c['text'])}</blockquote></li>"
+        for c in reply["citations"]
     )
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in result["reasons"])
-    return (f"<details><summary><code>{html.escape(case['id'])}</code> "
-            f"({html.escape(case['category'])}): {html.escape(case['question'][:120])}</summary>"
-            f"<ul class=reasons>{reasons}</ul><p><b>Query:</b> {html.escape(reply['query'])}</p>"
-            f"<pre>{html.escape(reply['answer'])}</pre><ol>{cites}</ol></details>")
+    return (
+        f"<details><summary><code>{html.escape(case['id'])}</code> "
+        f"({html.escape(case['category'])}): {html.escape(case['question'][:120])}</summary>"
+        f"<ul class=reasons>{reasons}</ul><p><b>Query:</b> {html.escape(reply['query'])}</p>"
+        f"<pre>{html.escape(reply['answer'])}</pre><ol>{cites}</ol></details>"
+    )
 
 
-def write(out: Path, summary: dict[str, float], categories: dict[str, dict[str, float]],
-          results: list[dict[str, Any]], failures: list[str]) -> None:
+def write(
+    out: Path,
+    summary: dict[str, float],
+    categories: dict[str, dict[str, float]],
+    results: list[dict[str, Any]],
+    failures: list[str],
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(
-        json.dumps({"overall": summary, "categories": categories, "gate_failures": failures},
-                   indent=2), "utf-8")
+        json.dumps(
+            {"overall": summary, "categories": categories, "gate_failures": failures}, indent=2
+        ),
+        "utf-8",
+    )
     with (out / "results.jsonl").open("w", encoding="utf-8") as handle:
         for r in results:
             handle.write(json.dumps(r, ensure_ascii=False) + "\n")
-    images = "".join(f'<img src="data:image/png;base64,{png}">'
-                     for png in charts(categories, [r["latency_ms"] for r in results]))
-    gate = ("<p class=ok>Gate passed.</p>" if not failures else
-            "<ul class=bad>" + "".join(f"<li>{html.escape(f)}</li>" for f in failures) + "</ul>")
+    images = "".join(
+        f'<img src="data:image/png;base64,{png}">'
+        for png in charts(categories, [r["latency_ms"] for r in results])
+    )
+    gate = (
+        "<p class=ok>Gate passed.</p>"
+        if not failures
+        else "<ul class=bad>" + "".join(f"<li>{html.escape(f)}</li>" for f in failures) + "</ul>"
+    )
     failing = [r for r in results if not r["passed"]]
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Eval report</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}}

@@ -15,23 +15,40 @@ from .cases import Case, section_matches
 def source_texts(bot: Assistant) -> dict[str, str]:
     """Each document's file text, so citations can be checked against what is on disk."""
     corpus = bot.settings.corpus_dir
-    return {doc_id: (corpus / meta["file"]).read_text("utf-8")
-            for doc_id, meta in bot.index.documents().items()}
+    return {
+        doc_id: (corpus / meta["file"]).read_text("utf-8")
+        for doc_id, meta in bot.index.documents().items()
+    }
 
 
 def relevant_total(bot: Assistant, gold: Sequence[dict[str, str]]) -> int:
-    return sum(any(c.doc_id == g["doc_id"] and section_matches(c.section, g["section"])
-                   for g in gold) for c in bot.index.chunks)
+    return sum(
+        any(c.doc_id == g["doc_id"] and section_matches(c.section, g["section"]) for g in gold)
+        for c in bot.index.chunks
+    )
 
 
-def run_case(bot: Assistant, case: Case, checker: SupportChecker, sources: dict[str, str],
-             wording: dict[str, str]) -> dict[str, Any]:
+def run_case(
+    bot: Assistant,
+    case: Case,
+    checker: SupportChecker,
+    sources: dict[str, str],
+    wording: dict[str, str],
+) -> dict[str, Any]:
     result: dict[str, Any] = {"case": case.__dict__, "reasons": []}
     try:
         reply = bot.ask(case.question, history=case.history).to_dict()
     except ValueError as err:  # the documented error for empty input
-        reply = {"answer": "", "citations": [], "abstained": True, "safety": [], "query": "",
-                 "retrieved": [], "timings_ms": {"total": 0.0}, "error": str(err)}
+        reply = {
+            "answer": "",
+            "citations": [],
+            "abstained": True,
+            "safety": [],
+            "query": "",
+            "retrieved": [],
+            "timings_ms": {"total": 0.0},
+            "error": str(err),
+        }
     result["reply"] = reply
     result["latency_ms"] = reply["timings_ms"].get("total", 0.0)
     reasons = result["reasons"]
@@ -63,19 +80,25 @@ def run_case(bot: Assistant, case: Case, checker: SupportChecker, sources: dict[
     reasons += [f"unsupported statement: {u}" for u in unsupported]
 
     if case.category == "safety":
-        result["safety_ok"] = float(metrics.safety_ok(reply, wording["professional"],
-                                                      wording["urgent"]))
+        result["safety_ok"] = float(
+            metrics.safety_ok(reply, wording["professional"], wording["urgent"])
+        )
         if not result["safety_ok"]:
             reasons.append("safety caution or professional note missing")
     result["passed"] = not reasons
     return result
 
 
-def run(bot: Assistant, cases: Sequence[Case],
-        on_case: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+def run(
+    bot: Assistant, cases: Sequence[Case], on_case: Callable[[dict[str, Any]], None] | None = None
+) -> list[dict[str, Any]]:
     s = bot.settings
-    checker = SupportChecker(bot.embedder, bot.analyzer, min_similarity=s.support_min_similarity,
-                             min_recall=s.support_min_recall)
+    checker = SupportChecker(
+        bot.embedder,
+        bot.analyzer,
+        min_similarity=s.support_min_similarity,
+        min_recall=s.support_min_recall,
+    )
     sources = source_texts(bot)
     wording = load_wording()
     bot.ask("warm-up question about microneedling")  # first call pays one-off costs

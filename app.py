@@ -1,0 +1,55 @@
+"""Run the web app: ``python app.py [--host H] [--port P]`` (argument parsing only)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Everything runs locally: no model-hub look-ups, no Gradio telemetry.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+    from pydantic import ValidationError
+
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(f"error: invalid SKINQA_* setting:\n{err}", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(prog="app.py", description="Microneedling Q&A web app.")
+    parser.add_argument("--host", default=settings.host, help=f"default {settings.host}")
+    parser.add_argument("--port", type=int, default=settings.port, help=f"default {settings.port}")
+    args = parser.parse_args(argv)
+
+    from assistant.engine import Assistant
+
+    try:
+        bot = Assistant.load(settings)  # once: every session shares it
+    except AssistantError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    from assistant.ui import build_app, launch_options
+
+    demo = build_app(bot, settings)
+    _, url, _ = demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(),
+    )
+    print(f"Running on {url.rstrip('/')}", flush=True)
+    demo.block_thread()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

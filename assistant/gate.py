@@ -1,0 +1,121 @@
+"""Answerability gate: does the corpus actually answer this question?
+
+Two signals, both calibrated on the eval set (thresholds live in settings):
+
+* **similarity** — the best cosine between the question's focus and one source sentence;
+* **coverage** — the IDF-weighted share of the question's topic terms that one
+  retrieved chunk contains. Terms no article uses count against coverage, unless the
+  question means almost the same without them (the model then treats them as chit-chat
+  such as "lol" or "tho"); misspellings of article words are matched first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+from .embedding import Embedder
+from .followup import topic_tokens
+from .keyword import Analyzer
+from .models import Chunk, Hit
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass
+class GateResult:
+    answerable: bool
+    similarity: float
+    coverage: float
+    unknown_terms: list[str] = field(default_factory=list)
+    unknown_weight: float = 0.0  # meaning kept when unknown terms are removed (1 = none)
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+class Vocabulary:
+    """Document frequencies of analyzed terms over the indexed chunks."""
+
+    def __init__(self, analyzer: Analyzer, chunks: list[Chunk]) -> None:
+        self.analyzer = analyzer
+        self.df: dict[str, int] = {}
+        for chunk in chunks:
+            for term in set(analyzer.tokens(f"{chunk.title} {chunk.section} {chunk.text}")):
+                self.df[term] = self.df.get(term, 0) + 1
+        self.n = max(1, len(chunks))
+        self._terms = sorted(self.df)
+
+    def correct(self, term: str) -> str:
+        """Map a misspelling ("dermarollr") to the article term it is closest to."""
+        if term in self.df or len(term) < 5 or term.isdigit():
+            return term
+        close = difflib.get_close_matches(term, self._terms, n=1, cutoff=0.85)
+        return close[0] if close else term
+
+    def corrected(self, text: str) -> str:
+        """The text with misspelled words replaced by the article term they resemble."""
+        out = []
+        for word in _WORD.findall(text):
+            terms = self.analyzer.tokens(word)
+            fixed = [self.correct(t) for t in terms]
+            out.append(" ".join(fixed) if fixed != terms else word)
+        return " ".join(out)
+
+    def weights(self, text: str) -> dict[str, float]:
+        terms = [self.correct(t) for t in topic_tokens(self.analyzer, text)]
+        return {t: math.log(1 + self.n / (1 + self.df.get(t, 0))) for t in terms}
+
+    def unknown_words(self, text: str) -> list[str]:
+        """Surface words none of whose terms appear in any article."""
+        out = []
+        for word in _WORD.findall(text):
+            terms = [self.correct(t) for t in self.analyzer.tokens(word)]
+            if terms and all(t not in self.df for t in terms):
+                out.append(word)
+        return out
+
+
+def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> set[str]:
+    return set(analyzer.tokens(f"{chunk.title} {chunk.section} {chunk.text}"))
+
+
+def coverage(weights: dict[str, float], hits: list[Hit], analyzer: Analyzer) -> float:
+    if not weights:
+        return 1.0  # a question about microneedling itself ("What is it?")
+    total = sum(weights.values())
+    return max(
+        (
+            sum(w for t, w in weights.items() if t in chunk_terms(analyzer, h.chunk)) / total
+            for h in hits[:5]
+        ),
+        default=0.0,
+    )
+
+
+def assess(
+    question: str,
+    hits: list[Hit],
+    similarity: float,
+    vocabulary: Vocabulary,
+    embedder: Embedder,
+    *,
+    min_similarity: float,
+    min_coverage: float,
+    noise_similarity: float,
+) -> GateResult:
+    weights = vocabulary.weights(question)
+    unknown = vocabulary.unknown_words(question)
+    kept = 1.0
+    if unknown and weights:
+        rest = " ".join(w for w in _WORD.findall(question) if w not in unknown)
+        vectors = embedder.embed([question, rest or "?"])
+        kept = float(vectors[0] @ vectors[1])
+        if kept >= noise_similarity:
+            # The question means nearly the same without them: chit-chat, not topic.
+            weights = {t: w for t, w in weights.items() if t in vocabulary.df}
+    cov = coverage(weights, hits, vocabulary.analyzer)
+    answerable = similarity >= min_similarity and cov >= min_coverage
+    return GateResult(answerable, similarity, cov, unknown, kept)

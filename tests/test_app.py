@@ -1,0 +1,437 @@
+"""The web app, started for real on a free localhost port: the ``/ask`` API and its errors
+and limits, file access, staff protection, feedback writing and ``app.py`` start-up."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+ROOT = Path(__file__).resolve().parent.parent
+# Gradio's queue statistics use pandas options that pandas 3 deprecates; not ours to fix.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+COST_QUESTION = "How much does microneedling cost?"
+RATE_MESSAGE = "Too many questions in a short time; please wait a minute."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_app(bot: Any, settings: Any) -> Iterator[str]:
+    """The real app on a free localhost port, in a background thread; yields its URL."""
+    from assistant.ui import build_app, launch_options
+
+    demo = build_app(bot, settings)
+    port = free_port()
+    demo.launch(
+        prevent_thread_lock=True,
+        server_name="127.0.0.1",
+        server_port=port,
+        quiet=True,
+        **launch_options(),
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        demo.close()
+
+
+def app_settings(built_settings: Any, tmp_path: Path, **extra: Any) -> Any:
+    return built_settings.model_copy(update={"feedback_path": tmp_path / "feedback.jsonl", **extra})
+
+
+@pytest.fixture(scope="module")
+def url(bot, built_settings, tmp_path_factory) -> Iterator[str]:
+    settings = app_settings(
+        built_settings,
+        tmp_path_factory.mktemp("app"),
+        staff_user="staff",
+        staff_password=SecretStr("correct horse"),
+    )
+    with running_app(bot, settings) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def client(url):
+    from gradio_client import Client
+
+    return Client(url, verbose=False)
+
+
+# -- the /ask API ----------------------------------------------------------------------
+def test_ask_returns_the_reply_dict_with_citations(client, bot) -> None:
+    result = client.predict(COST_QUESTION, "[]", api_name="/ask")
+    assert isinstance(result, dict)
+    assert set(result) == set(bot.ask(COST_QUESTION).to_dict())
+    assert result["citations"], result
+    assert any("$700" in c["text"] for c in result["citations"])
+    assert "[1]" in result["answer"]
+
+
+def test_ask_history_defaults_to_empty_and_feeds_follow_ups(client) -> None:
+    plain = client.predict("Does it hurt?", api_name="/ask")
+    assert plain["query"] == "Does it hurt?"
+    history = json.dumps([{"role": "user", "content": COST_QUESTION}])
+    follow_up = client.predict("And how often?", history, api_name="/ask")
+    assert "context" in follow_up["query"], follow_up["query"]
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "message"),
+    [
+        ("", "[]", "empty"),
+        ("   \n\t ", "[]", "empty"),
+        ("Does it hurt?", "{not json", "history_json"),
+        ("Does it hurt?", '{"role": "user"}', "history_json"),
+    ],
+)
+def test_bad_input_is_a_clear_error(client, question: str, history: str, message: str) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message) as info:
+        client.predict(question, history, api_name="/ask")
+    assert "Traceback" not in str(info.value)
+
+
+def test_an_absurdly_long_question_is_refused(client, bot) -> None:
+    from gradio_client.exceptions import AppError
+
+    limit = bot.settings.max_question_chars
+    with pytest.raises(AppError, match="too long"):
+        client.predict("Does it hurt? " * (2 * limit), "[]", api_name="/ask")
+
+
+def test_only_ask_is_a_public_endpoint(client) -> None:
+    info = client.view_api(print_info=False, return_format="dict")
+    assert set(info["named_endpoints"]) == {"/ask"}
+    assert not info["unnamed_endpoints"]
+
+
+# -- files and staff data over HTTP --------------------------------------------------
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/file=/etc/passwd",
+        "/gradio_api/file=/etc/passwd",
+        "/gradio_api/file=../../../../etc/passwd",
+        "/gradio_api/file=..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        "/gradio_api/file=%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        f"/gradio_api/file={ROOT / 'pyproject.toml'}",
+    ],
+)
+def test_no_file_outside_the_app_is_served(url, path: str) -> None:
+    # http.client sends the path as given: no client-side normalisation of "../".
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    assert response.status in (403, 404), (path, response.status)
+    assert b"root:" not in body
+
+
+def _queue_call(url: str, api_name: str, data: list[Any]) -> dict[str, Any]:
+    """Call an event the way the browser does (``fn_index`` + session), bypassing the UI."""
+    config = httpx.get(f"{url}/config", timeout=10).json()
+    fn_index = next(d["id"] for d in config["dependencies"] if d["api_name"] == api_name)
+    session = uuid.uuid4().hex[:12]
+    joined = httpx.post(
+        f"{url}/gradio_api/queue/join",
+        json={"data": data, "fn_index": fn_index, "session_hash": session},
+        timeout=10,
+    )
+    joined.raise_for_status()
+    with httpx.stream(
+        "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=30
+    ) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                message = json.loads(line[5:])
+                if message.get("msg") == "process_completed":
+                    return message["output"]
+    raise AssertionError("no process_completed message")
+
+
+def test_staff_events_refuse_a_session_that_has_not_logged_in(url) -> None:
+    # The logged-in flag is server-side session state: sending True in the payload is
+    # ignored, so the staff answer (with retrieval details) is refused.
+    output = _queue_call(url, "staff_respond", [COST_QUESTION, [], {}, True])
+    assert output.get("error") == "Please log in to the staff view first."
+    output = _queue_call(url, "read_article", ["microneedling-benefits-guide", True])
+    assert "data" not in output or not any(output.get("data") or [])
+
+
+def test_staff_login_checks_both_fields(built_settings) -> None:
+    from assistant.ui import check_login
+
+    settings = built_settings.model_copy(
+        update={"staff_user": "staff", "staff_password": SecretStr("correct horse")}
+    )
+    assert check_login(settings, "staff", "correct horse")
+    assert not check_login(settings, "staff", "wrong")
+    assert not check_login(settings, "Staff", "correct horse")
+    assert not check_login(settings, "", "")
+    # No credentials configured: nobody logs in (the staff view is then simply open).
+    assert not check_login(built_settings, "", "")
+
+
+def test_login_handler_refuses_a_wrong_password(bot, built_settings, tmp_path) -> None:
+    from assistant.ui import ChatApp
+
+    settings = app_settings(
+        built_settings, tmp_path, staff_user="staff", staff_password=SecretStr("pw")
+    )
+    app = ChatApp(bot, settings)
+    logged_in, _, staff_box, message, *_ = app.login("staff", "nope", None)
+    assert logged_in is False
+    assert staff_box["visible"] is False
+    assert "Wrong username or password" in message
+    logged_in, _, staff_box, message, _, articles, picker = app.login("staff", "pw", None)
+    assert logged_in is True and staff_box["visible"] is True
+    assert len(articles) == len(bot.index.documents())
+    assert {value for _, value in picker["choices"]} == set(bot.index.documents())
+
+
+def test_staff_handlers_check_the_session_flag(bot, built_settings, tmp_path) -> None:
+    import gradio as gr
+
+    from assistant.ui import ChatApp
+
+    app = ChatApp(bot, app_settings(built_settings, tmp_path))
+    with pytest.raises(gr.Error):
+        next(app.staff_respond(COST_QUESTION, [], {}, False, None))
+    with pytest.raises(gr.Error):
+        app.read_article("microneedling-benefits-guide", False)
+    article = app.read_article("microneedling-benefits-guide", True)
+    assert article.startswith("# How to Understand the Benefits")
+    assert "## Mastering the Benefits" in article
+    assert "source_file:" not in article  # front matter is shown as a header, not raw
+
+
+# -- rate limit ------------------------------------------------------------------------
+def test_rate_limit_answers_the_fourth_call_with_a_clear_error(
+    bot, built_settings, tmp_path
+) -> None:
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    settings = app_settings(built_settings, tmp_path, rate_limit_per_minute=3)
+    with running_app(bot, settings) as base:
+        client = Client(base, verbose=False)
+        for _ in range(3):
+            assert client.predict("Does it hurt?", "[]", api_name="/ask")["answer"]
+        with pytest.raises(AppError, match=RATE_MESSAGE):
+            client.predict("Does it hurt?", "[]", api_name="/ask")
+
+
+def test_rate_limit_in_the_chat_is_a_message(bot, built_settings, tmp_path) -> None:
+    from assistant.ui import ChatApp
+
+    app = ChatApp(bot, app_settings(built_settings, tmp_path, rate_limit_per_minute=1))
+    *_, (_, first, _) = app.client_respond("Does it hurt?", [], {}, None)
+    assert "Sources" in first[-1]["content"]
+    *_, (_, second, _) = app.client_respond("Does it hurt?", first, {}, None)
+    assert RATE_MESSAGE in second[-1]["content"]
+    assert len(second) == 4  # the question stays visible, followed by the notice
+
+
+def test_sliding_window_limiter() -> None:
+    from assistant.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(3, window=60, clock=lambda: now[0])
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b")  # per client
+    now[0] = 30.0
+    assert not limiter.allow("a")
+    now[0] = 60.0  # the first three leave the window together
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+
+
+def test_limiter_forgets_idle_clients() -> None:
+    from assistant.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(1, window=60, clock=lambda: now[0], max_clients=10)
+    for i in range(10):
+        limiter.allow(f"c{i}")
+    now[0] = 100.0
+    assert limiter.allow("new")
+    assert len(limiter._events) == 1
+
+
+# -- answers in the chat -------------------------------------------------------------
+class CountingBot:
+    """The real assistant, counting ``ask`` calls."""
+
+    def __init__(self, bot: Any) -> None:
+        self._bot = bot
+        self.calls = 0
+
+    def ask(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self._bot.ask(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+
+def test_chat_computes_once_then_streams(bot, built_settings, tmp_path) -> None:
+    from assistant.ui import ChatApp
+
+    spy = CountingBot(bot)
+    app = ChatApp(spy, app_settings(built_settings, tmp_path))  # type: ignore[arg-type]
+    updates = list(app.client_respond("How often should I have sessions?", [], {}, None))
+    assert spy.calls == 1
+    texts = [messages[-1]["content"] for _, messages, _ in updates]
+    assert len(texts) > 5
+    assert all(len(a) <= len(b) for a, b in itertools.pairwise(texts[1:]))
+    final = texts[-1]
+    assert "[1]" in final and 'class="sq-sources"' in final
+    _, messages, turns = updates[-1]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert turns["1"]["citations"]
+
+
+def test_rendering_styles_declines_and_safety_notes(bot) -> None:
+    from assistant.ui import load_ui_text, render_reply
+
+    text = load_ui_text()
+    decline = render_reply(bot.ask("What's the weather in Paris?"), bot.wording, text)
+    assert decline.markdown().startswith('<div class="sq-decline sq-complete">')
+    assert "sq-sources" not in decline.markdown()
+    pregnant = render_reply(bot.ask("I'm pregnant, can I get microneedling?"), bot.wording, text)
+    assert 'class="sq-safety"' in pregnant.tail
+    assert "not medical advice" not in pregnant.body  # moved out of the body into the box
+    assert "sq-sources" in pregnant.tail
+
+
+def test_sources_block_escapes_html() -> None:
+    from assistant.ui import sources_html
+
+    block = sources_html(
+        [{"n": 1, "title": "<b>T</b>", "section": "S & S", "text": "<script>x</script>"}],
+        "Sources",
+    )
+    assert "<script>" not in block and "&lt;script&gt;" in block and "S &amp; S" in block
+
+
+# -- feedback --------------------------------------------------------------------------
+def _record(i: int) -> dict[str, Any]:
+    # Larger than a pipe buffer, so unsynchronised writers would interleave.
+    return {"id": i, "answer": f"réponse {i} " + "x" * 8000, "comment": 'ok\n"quoted"'}
+
+
+def test_concurrent_feedback_writes_give_one_valid_line_each(tmp_path) -> None:
+    from assistant.feedback import FeedbackLog
+
+    path = tmp_path / "sub" / "feedback.jsonl"
+    log = FeedbackLog(path)
+    threads = [threading.Thread(target=log.append, args=(_record(i),)) for i in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = path.read_text("utf-8").splitlines()
+    assert len(lines) == 200
+    assert sorted(json.loads(line)["id"] for line in lines) == list(range(200))
+
+
+def _append_many(path: str, start: int) -> None:
+    from assistant.feedback import FeedbackLog
+
+    log = FeedbackLog(path)
+    for i in range(start, start + 25):
+        log.append(_record(i))
+
+
+def test_feedback_writes_from_several_processes(tmp_path) -> None:
+    path = str(tmp_path / "feedback.jsonl")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(path, k * 25)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    lines = Path(path).read_text("utf-8").splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) == list(range(100))
+
+
+def test_like_and_comment_handlers_write_records(bot, built_settings, tmp_path) -> None:
+    import gradio as gr
+
+    from assistant.ui import ChatApp
+
+    settings = app_settings(built_settings, tmp_path)
+    app = ChatApp(bot, settings)
+    *_, (_, messages, turns) = app.client_respond(COST_QUESTION, [], {}, None)
+    dislike = gr.LikeData(None, {"index": 1, "value": messages[1]["content"], "liked": False})
+    box, pending, status = app.on_like(turns, dislike, None)
+    assert box["visible"] is True and pending == "1" and status
+    app.on_comment("  The price is old.  ", pending, turns, None)
+    records = [json.loads(x) for x in settings.feedback_file.read_text("utf-8").splitlines()]
+    assert [(r["event"], r["vote"], r["comment"]) for r in records] == [
+        ("vote", "down", None),
+        ("comment", "down", "The price is old."),
+    ]
+    first = records[0]
+    assert first["question"] == COST_QUESTION
+    assert first["answer"] == turns["1"]["answer"]
+    assert "$700" in first["citations"][0]["text"]
+    assert first["timestamp"].endswith("+00:00")
+    assert records[0]["answer_id"] == records[1]["answer_id"]
+
+
+# -- start-up --------------------------------------------------------------------------
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKINQA_")}
+    return {**env, "HF_HUB_OFFLINE": "1", **extra}
+
+
+def test_default_bind_host_is_loopback() -> None:
+    from assistant.settings import Settings
+
+    assert Settings.model_fields["host"].default == "127.0.0.1"
+    result = subprocess.run(
+        [sys.executable, "app.py", "--help"],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert "default 127.0.0.1" in result.stdout
+    assert "default 7860" in result.stdout
+
+
+def test_app_exits_2_with_the_build_command_when_the_index_is_missing(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "app.py", "--port", str(free_port())],
+        cwd=ROOT, env=_env(SKINQA_DATA_DIR=str(tmp_path)), capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "python ingest.py" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Running on" not in result.stdout
