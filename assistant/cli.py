@@ -1,4 +1,4 @@
-"""Command line: ``python -m assistant ask ...`` and ``python ingest.py`` (argument parsing only)."""
+"""Command line: ``python -m assistant ask ...`` and ``python ingest.py`` (parsing only)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ after it is named, so a reader never sees a half-written index.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -94,10 +95,8 @@ def chroma_client(settings: Settings, build: Path):
 
 
 def drop_collection(client: Any, name: str) -> None:
-    try:
+    with contextlib.suppress(Exception):
         client.delete_collection(name)
-    except Exception:
-        pass
 
 
 def write_collection(client: Any, name: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:

@@ -341,7 +341,7 @@ class ChatApp:
         history_json: earlier turns as a JSON list of {"role", "content"} objects.
         """
         if not isinstance(question, str) or not question.strip():
-            raise gr.Error("The question is empty. Please type a question about microneedling.")
+            raise gr.Error(self.text["empty_question"])
         problem = self.too_long(question)
         if problem:
             raise gr.Error(problem)
@@ -352,6 +352,9 @@ class ChatApp:
             return self.bot.ask(question, history).to_dict()
         except ValueError as err:
             raise gr.Error(str(err)) from None
+        except Exception:  # a clear message for the caller; the traceback stays in the log
+            log.exception("answering %r failed", question[:200])
+            raise gr.Error(self.text["failed"]) from None
 
     def _history(self, turns: Turns, upto: int) -> list[dict[str, str]]:
         """Earlier turns for follow-ups, as plain text (not the rendered HTML)."""
@@ -388,7 +391,7 @@ class ChatApp:
             yield [*messages, {"role": "assistant", "content": content}], turns, None
             return
         except Exception:  # never show a traceback to a client; the log keeps it
-            log.exception("answering %r failed", question)
+            log.exception("answering %r failed", question[:200])
             content = f'<div class="sq-notice">{html.escape(self.text["failed"])}</div>'
             yield [*messages, {"role": "assistant", "content": content}], turns, None
             return

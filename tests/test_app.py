@@ -435,3 +435,24 @@ def test_app_exits_2_with_the_build_command_when_the_index_is_missing(tmp_path) 
     assert "python ingest.py" in result.stderr
     assert "Traceback" not in result.stderr
     assert "Running on" not in result.stdout
+
+
+def test_app_starts_and_prints_its_url_once(built_settings) -> None:
+    port = free_port()
+    env = _env(SKINQA_DATA_DIR=str(built_settings.data_dir))
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(120, proc.kill)  # a hung start-up fails instead of hanging
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until the server is up (or app.py died)
+        assert line.strip() == f"Running on http://127.0.0.1:{port}"
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert page.status_code == 200
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.wait(30)

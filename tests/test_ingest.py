@@ -1,0 +1,125 @@
+"""Incremental, safe ingest with the real model and a real Chroma in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import store
+from assistant.errors import IngestLockedError
+from assistant.index import LoadedIndex
+from assistant.ingestion import ingest
+
+from .conftest import CORPUS, make_settings
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, embedder):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    settings = make_settings(tmp_path / "data", corpus_dir=corpus)
+    calls = {"n": 0}
+
+    def factory():
+        calls["n"] += 1
+        return embedder
+
+    def run(**kw):
+        return ingest(settings, factory, model_id=embedder.model_id, **kw)
+
+    return settings, corpus, run, calls
+
+
+def stored_ids(settings, embedder) -> set[str]:
+    index = LoadedIndex.open(settings, embedder.model_id)
+    return set(index.collection.get(include=[])["ids"])
+
+
+def test_first_ingest_then_nothing_to_do(workspace, embedder) -> None:
+    settings, _, run, calls = workspace
+    first = run()
+    assert (len(first.added), first.chunks_added, first.total_chunks) == (5, 81, 81)
+    assert first.embedded > first.total_chunks  # chunks and their sentences
+    second = run()
+    assert second.changed is False
+    assert (second.embedded, len(second.unchanged), second.chunks_unchanged) == (0, 5, 81)
+    assert calls["n"] == 1  # the model was not even loaded the second time
+    assert second.build == first.build
+    index = LoadedIndex.open(settings, embedder.model_id)
+    assert index.collection.count() == 81
+    assert index.collection.configuration_json["hnsw"]["space"] == "cosine"
+
+
+def test_changed_file_is_rechunked_and_deleted_file_removed(workspace, embedder) -> None:
+    settings, corpus, run, _ = workspace
+    run()
+    basics = corpus / "womens-health-microneedling-basics.md"
+    basics.write_text(
+        basics.read_text("utf-8") + "\n## Aftercare Line\n\nCall the clinic with questions.\n",
+        "utf-8",
+    )
+    (corpus / "at-home-micro-needling-kerry-benjamin.md").unlink()
+    summary = run()
+    assert summary.updated == ["womens-health-microneedling-basics"]
+    assert summary.removed == ["at-home-micro-needling-kerry-benjamin"]
+    # Only the new chunk is embedded (it and its one sentence); the rest are reused.
+    assert (summary.chunks_added, summary.embedded) == (1, 2)
+    index = LoadedIndex.open(settings, embedder.model_id)
+    assert {c.doc_id for c in index.chunks} == {
+        "womens-health-microneedling-basics",
+        "dermaroller-micro-needling-intro",
+        "microneedling-benefits-guide",
+        "microneedling-benefits-and-cautions",
+    }
+    assert any(c.section == "Aftercare Line" for c in index.chunks)
+    assert stored_ids(settings, embedder) == {c.id for c in index.chunks}
+    for chunk in index.chunks:
+        on_disk = (corpus / f"{chunk.doc_id}.md").read_text("utf-8")
+        assert on_disk[chunk.start : chunk.end] == chunk.text
+
+
+def test_bad_files_are_skipped_with_a_message(workspace) -> None:
+    _, corpus, run, _ = workspace
+    (corpus / "empty.md").write_text("", "utf-8")
+    (corpus / "latin1.txt").write_bytes(b"Microneedling caf\xe9")
+    (corpus / "image.md").write_bytes(b"\x89PNG\r\n\x00\x00")
+    summary = run()
+    assert len(summary.added) == 5
+    assert sorted(s.split(": ", 1)[1] for s in summary.skipped) == [
+        "is empty",
+        "is not valid UTF-8 (byte 17)",
+        "looks like a binary file (contains NUL bytes)",
+    ]
+
+
+def test_rebuild_makes_a_new_build_and_prunes_old_ones(workspace) -> None:
+    settings, _, run, _ = workspace
+    builds = [run().build, run(rebuild=True).build, run(rebuild=True).build]
+    assert len(set(builds)) == 3
+    kept = sorted(p.name for p in store.builds_dir(settings.index_path).iterdir())
+    assert kept == sorted(builds[1:])
+    assert (settings.index_path / "CURRENT").read_text().strip() == builds[2]
+
+
+def test_a_second_ingest_is_refused_while_one_runs(workspace) -> None:
+    from filelock import FileLock
+
+    settings, _, run, _ = workspace
+    settings.index_path.mkdir(parents=True)
+    with FileLock(str(settings.index_path / "ingest.lock")), pytest.raises(
+        IngestLockedError, match="Another ingest is already running"
+    ):
+        run()
+
+
+def test_manifest_records_model_and_chunker(workspace, embedder) -> None:
+    settings, _, run, _ = workspace
+    run()
+    build = store.current_build(settings.index_path)
+    manifest = json.loads((build / "manifest.json").read_text())
+    assert manifest["model_id"] == embedder.model_id
+    assert manifest["chunker_version"] == "1"
+    assert manifest["documents"]["womens-health-microneedling-basics"]["chunks"] == 7
