@@ -43,8 +43,5 @@ def rewrite(question: str, history: Sequence[dict[str, str]], analyzer: Analyzer
     if not is_follow_up:
         return question
     # The latest earlier user turn with a topic of its own sets the context.
-    for earlier in reversed(users):
-        if len(topic_tokens(analyzer, earlier)) >= 1:
-            context = " ".join(earlier.split())[:300]
-            return f"{question.strip()} (context: {context})"
-    return question
+    earlier = next((u for u in reversed(users) if topic_tokens(analyzer, u)), users[-1])
+    return f"{question.strip()} (context: {' '.join(earlier.split())[:300]})"

@@ -47,13 +47,18 @@ class Vocabulary:
                 self.df[term] = self.df.get(term, 0) + 1
         self.n = max(1, len(chunks))
         self._terms = sorted(self.df)
+        self._corrections: dict[str, str] = {}
 
     def correct(self, term: str) -> str:
         """Map a misspelling ("dermarollr") to the article term it is closest to."""
-        if term in self.df or len(term) < 5 or term.isdigit():
+        if term in self.df or len(term) < 6 or term.isdigit():
             return term
-        close = difflib.get_close_matches(term, self._terms, n=1, cutoff=0.85)
-        return close[0] if close else term
+        if term not in self._corrections:
+            if len(self._corrections) > 50_000:  # bounded: questions are untrusted input
+                self._corrections.clear()
+            close = difflib.get_close_matches(term, self._terms, n=1, cutoff=0.85)
+            self._corrections[term] = close[0] if close else term
+        return self._corrections[term]
 
     def corrected(self, text: str) -> str:
         """The text with misspelled words replaced by the article term they resemble."""
@@ -105,7 +110,9 @@ def assess(
     min_similarity: float,
     min_coverage: float,
     noise_similarity: float,
+    follow_up: str | None = None,
 ) -> GateResult:
+    """Judge the question; a follow-up is also judged with its conversation context."""
     weights = vocabulary.weights(question)
     unknown = vocabulary.unknown_words(question)
     kept = 1.0
@@ -117,5 +124,7 @@ def assess(
             # The question means nearly the same without them: chit-chat, not topic.
             weights = {t: w for t, w in weights.items() if t in vocabulary.df}
     cov = coverage(weights, hits, vocabulary.analyzer)
+    if follow_up is not None:
+        cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))
     answerable = similarity >= min_similarity and cov >= min_coverage
     return GateResult(answerable, similarity, cov, unknown, kept)

@@ -402,9 +402,7 @@ class OnnxEmbedder:
         self._needs_token_types = "token_type_ids" in {i.name for i in self.session.get_inputs()}
 
     @classmethod
-    def from_cache(
-        cls, model_path: Path | None, batch_size: int, cache_dir: Path
-    ) -> OnnxEmbedder:
+    def from_cache(cls, model_path: Path | None, batch_size: int, cache_dir: Path) -> OnnxEmbedder:
         """Load the cached int8 export, exporting first if it is missing or stale."""
         source = Path(model_path) if model_path else bundled_model_path()
         out_dir = Path(cache_dir) / CACHE_NAME

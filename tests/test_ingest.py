@@ -109,8 +109,9 @@ def test_a_second_ingest_is_refused_while_one_runs(workspace) -> None:
 
     settings, _, run, _ = workspace
     settings.index_path.mkdir(parents=True)
-    with FileLock(str(settings.index_path / "ingest.lock")), pytest.raises(
-        IngestLockedError, match="Another ingest is already running"
+    with (
+        FileLock(str(settings.index_path / "ingest.lock")),
+        pytest.raises(IngestLockedError, match="Another ingest is already running"),
     ):
         run()
 
