@@ -105,15 +105,17 @@ def candidates(
     index: LoadedIndex,
     hits: list[Hit],
     rows: list[int],
-    focus_vector: np.ndarray,
+    query_vectors: np.ndarray,
     analyzer: Analyzer,
     weights: dict[str, float],
 ) -> list[Candidate]:
-    """Every quotable unit of the hits, scored against the question's focus."""
+    """Every quotable unit of the hits, scored against the question."""
     out = []
     for hit, row in zip(hits, rows, strict=True):
         matrix = index.sentence_matrix(row)
-        sims = matrix @ focus_vector
+        # Best of the whole question and its focus (the question minus the domain words
+        # every passage shares), so "How much does it cost?" meets "$700" either way.
+        sims = (matrix @ np.atleast_2d(query_vectors).T).max(axis=1)
         for unit, members in units(hit.chunk):
             if not quotable(unit):
                 continue

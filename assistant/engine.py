@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 
 from . import compose, gate
@@ -152,7 +153,9 @@ class Assistant:
         rows = [self.retriever.row_of(h) for h in hits]
         weights = self.vocabulary.weights(query)
         focus = self.focus_vector(query, vector, weights)
-        pool = compose.candidates(self.index, hits, rows, focus, self.analyzer, weights)
+        pool = compose.candidates(
+            self.index, hits, rows, np.vstack([vector, focus]), self.analyzer, weights
+        )
         best_similarity = max((c.similarity for c in pool), default=0.0)
         verdict = gate.assess(
             question,

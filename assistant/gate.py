@@ -100,6 +100,17 @@ def coverage(weights: dict[str, float], hits: list[Hit], analyzer: Analyzer) -> 
     )
 
 
+def _is_name(word: str, text: str) -> bool:
+    """An acronym, or a capitalised word that does not start a sentence."""
+    core = word.strip("\"'“”‘’()[],.;:!?")
+    if len(core) >= 2 and core.isupper():
+        return True
+    if not core[:1].isupper():
+        return False
+    before = text[: text.find(word)].rstrip()
+    return bool(before) and before[-1] not in ".!?"
+
+
 def assess(
     question: str,
     hits: list[Hit],
@@ -122,7 +133,10 @@ def assess(
         kept = float(vectors[0] @ vectors[1])
         if kept >= noise_similarity:
             # The question means nearly the same without them: chit-chat, not topic.
-            weights = {t: w for t, w in weights.items() if t in vocabulary.df}
+            # Names and acronyms (FDA, Botox) always name a topic, however short.
+            named = {t for w in unknown if _is_name(w, question)
+                     for t in vocabulary.weights(w)}
+            weights = {t: w for t, w in weights.items() if t in vocabulary.df or t in named}
     cov = coverage(weights, hits, vocabulary.analyzer)
     if follow_up is not None:
         cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))

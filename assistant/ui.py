@@ -522,6 +522,9 @@ class ChatApp:
 
 # -- layout ----------------------------------------------------------------------------
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+# Every event that computes an answer shares one queue slot pool, so at most
+# settings.concurrency answers run at once (by default each event has its own limit).
+ANSWERING: dict[str, Any] = {"concurrency_id": "answer"}
 
 
 def _chat_panel(
@@ -576,7 +579,7 @@ def _build_client(app: ChatApp) -> None:
             comment_send = gr.Button(text["feedback_comment_send"], size="sm", variant="primary")
             comment_skip = gr.Button(text["feedback_comment_skip"], size="sm")
 
-    respond = {"fn": app.client_respond, "outputs": [box, chatbot, turns], **PRIVATE}
+    respond = {"fn": app.client_respond, "outputs": [box, chatbot, turns], **PRIVATE, **ANSWERING}
     box.submit(inputs=[box, chatbot, turns], **respond)
     send.click(inputs=[box, chatbot, turns], **respond)
     for button in examples:
@@ -648,8 +651,9 @@ def _build_staff(app: ChatApp, demo: gr.Blocks) -> None:
     password.submit(app.login, [user, password], login_outputs, **PRIVATE)
     logout.click(app.logout, None, login_outputs, queue=False, **PRIVATE)
     outputs = [box, chatbot, turns, details, table]
-    box.submit(app.staff_respond, [box, chatbot, turns, logged_in], outputs, **PRIVATE)
-    send.click(app.staff_respond, [box, chatbot, turns, logged_in], outputs, **PRIVATE)
+    inputs = [box, chatbot, turns, logged_in]
+    box.submit(app.staff_respond, inputs, outputs, **PRIVATE, **ANSWERING)
+    send.click(app.staff_respond, inputs, outputs, **PRIVATE, **ANSWERING)
     chatbot.clear(lambda: {}, None, turns, queue=False, **PRIVATE)
     chatbot.select(app.staff_select, [turns, logged_in], [details, table], **PRIVATE)
     picker.change(app.read_article, [picker, logged_in], [article], **PRIVATE)
@@ -671,7 +675,7 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
             with gr.Tab(text["tab_staff"], id="staff", elem_id="staff-tab"):
                 _build_staff(app, demo)
         # The one public endpoint: everything else is wired with api_visibility="private".
-        gr.api(app.api_ask, api_name="ask")
+        gr.api(app.api_ask, api_name="ask", **ANSWERING)
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
 

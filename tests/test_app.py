@@ -456,3 +456,25 @@ def test_app_starts_and_prints_its_url_once(built_settings) -> None:
         watchdog.cancel()
         proc.terminate()
         proc.wait(30)
+
+
+def test_every_example_question_gets_a_cited_answer(bot) -> None:
+    from assistant.ui import load_ui_text
+
+    examples = load_ui_text()["examples"]
+    assert 4 <= len(examples) <= 6
+    declined = [q for q in examples if bot.ask(q).abstained]
+    assert not declined, f"example questions the assistant declines: {declined}"
+
+
+def test_answering_events_share_one_concurrency_limit(bot, built_settings, tmp_path) -> None:
+    from assistant.ui import build_app
+
+    settings = app_settings(built_settings, tmp_path, concurrency=3)
+    demo = build_app(bot, settings)
+    assert demo._queue.default_concurrency_limit == 3
+    answering = [f for f in demo.fns.values() if f.name.endswith(("_respond", "api_ask"))]
+    assert len(answering) >= 3
+    assert {f.concurrency_id for f in answering} == {"answer"}
+    public = {f.name for f in demo.fns.values() if f.api_visibility != "private"}
+    assert public == {"api_ask"}
