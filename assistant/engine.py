@@ -14,7 +14,7 @@ import yaml
 
 from . import compose, gate
 from .embedding import Embedder, make_embedder, model_id_for
-from .followup import clean_history, rewrite
+from .followup import clean_history, context_of, rewrite
 from .gate import Vocabulary
 from .index import LoadedIndex
 from .keyword import Analyzer
@@ -166,6 +166,7 @@ class Assistant:
             min_similarity=s.gate_min_similarity,
             min_coverage=s.gate_min_coverage,
             noise_similarity=s.gate_noise_similarity,
+            follow_up=context_of(query),
         )
         answerable = verdict.answerable
 

@@ -13,6 +13,7 @@ _ANAPHORA = re.compile(
     r"|\b(it|its|it's|that|this|those|these|they|them|there|then|one|ones)\b",
     re.IGNORECASE,
 )
+CONTEXT_MARK = " (context: "
 # Words that carry no topic of their own in this domain.
 _GENERIC = {"microneedl", "dermarol", "skin", "session", "face", "do", "get", "make", "use"}
 
@@ -44,4 +45,10 @@ def rewrite(question: str, history: Sequence[dict[str, str]], analyzer: Analyzer
         return question
     # The latest earlier user turn with a topic of its own sets the context.
     earlier = next((u for u in reversed(users) if topic_tokens(analyzer, u)), users[-1])
-    return f"{question.strip()} (context: {' '.join(earlier.split())[:300]})"
+    return f"{question.strip()}{CONTEXT_MARK}{' '.join(earlier.split())[:300]})"
+
+
+def context_of(query: str) -> str | None:
+    """The earlier turn a rewritten query borrowed, or None for a stand-alone question."""
+    _, mark, context = query.partition(CONTEXT_MARK)
+    return context.removesuffix(")") if mark else None

@@ -40,6 +40,7 @@ STREAM_DELAY_S = 0.025
 REJECT_FACTOR = 20
 MAX_COMMENT_CHARS = 2000
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+END_MARK = '<span class="sq-end"></span>'
 # Session-state keys are strings: gr.State values are deep-copied and JSON-friendly.
 Turns = dict[str, dict[str, Any]]
 
@@ -100,13 +101,16 @@ class Rendered:
     decline: bool  # the body is a decline, shown in its own callout
 
     def markdown(self, body: str | None = None) -> str:
+        """The whole answer (``body=None``) or a partial one while it streams."""
         text = self.body if body is None else body
         if self.decline:
-            # "sq-complete" marks the final version: the page (and its tests) can tell a
-            # finished decline from one still streaming.
-            done = " sq-complete" if body is None else ""
-            text = f'<div class="sq-decline{done}">{html.escape(text)}</div>'
-        return "\n\n".join(part for part in (self.head, text, self.tail) if part)
+            text = f'<div class="sq-decline">{_html_text(text)}</div>'
+        out = "\n\n".join(part for part in (self.head, text, self.tail) if part)
+        if body is None and out.endswith("</div>"):
+            # An empty marker inside the last block: the page holds it only once the whole
+            # answer is shown, so a reader (or a test) can tell a finished answer.
+            out = out.removesuffix("</div>") + END_MARK + "</div>"
+        return out
 
 
 def _bare(paragraph: str) -> str:
@@ -118,8 +122,14 @@ def _bare(paragraph: str) -> str:
     return " ".join(text.split())
 
 
+def _html_text(text: str) -> str:
+    """Escaped text on one line: a blank line would end the HTML block in Markdown and
+    have the rest of the quote read as Markdown (e.g. "- item" as a list)."""
+    return "<br>".join(html.escape(line) for line in text.splitlines())
+
+
 def _callout(css_class: str, text: str) -> str:
-    return f'<div class="{css_class}">{html.escape(text)}</div>'
+    return f'<div class="{css_class}">{_html_text(text)}</div>'
 
 
 def sources_html(citations: list[dict[str, Any]], heading: str) -> str:
@@ -132,7 +142,7 @@ def sources_html(citations: list[dict[str, Any]], heading: str) -> str:
         f'<span class="sq-source-ref">[{int(c["n"])}]</span>'
         f"<strong>{html.escape(c['title'])}</strong>"
         f' <span class="sq-source-section">— {html.escape(c["section"])}</span>'
-        f'<blockquote class="sq-quote">“{html.escape(c["text"])}”</blockquote>'
+        f'<blockquote class="sq-quote">“{_html_text(c["text"])}”</blockquote>'
         "</div>"
         for c in citations
     ]
@@ -255,7 +265,7 @@ def article_markdown(settings: Settings, doc: dict[str, Any]) -> str:
 def article_rows(documents: dict[str, dict[str, Any]]) -> list[list[Any]]:
     return [
         [d.get("title") or doc_id, d.get("publisher") or "—", d.get("chunks", 0),
-         d.get("retrieved") or "", d.get("file", "")]
+         d.get("retrieved") or ""]
         for doc_id, d in sorted(documents.items())
     ]  # fmt: skip
 
@@ -638,7 +648,8 @@ def _build_staff(app: ChatApp, demo: gr.Blocks) -> None:
                     headers=text["articles_columns"],
                     interactive=False,
                     wrap=True,
-                    column_widths=["42%", "28%", "7%", "10%", "13%"],
+                    column_widths=["46%", "32%", "8%", "14%"],
+                    max_height=700,
                     elem_id="staff-articles",
                 )
                 picker = gr.Dropdown(

@@ -322,7 +322,8 @@ def test_rendering_styles_declines_and_safety_notes(bot) -> None:
 
     text = load_ui_text()
     decline = render_reply(bot.ask("What's the weather in Paris?"), bot.wording, text)
-    assert decline.markdown().startswith('<div class="sq-decline sq-complete">')
+    assert decline.markdown().startswith('<div class="sq-decline">')
+    assert decline.markdown().endswith('<span class="sq-end"></span></div>')
     assert "sq-sources" not in decline.markdown()
     pregnant = render_reply(bot.ask("I'm pregnant, can I get microneedling?"), bot.wording, text)
     assert 'class="sq-safety"' in pregnant.tail
@@ -338,6 +339,12 @@ def test_sources_block_escapes_html() -> None:
         "Sources",
     )
     assert "<script>" not in block and "&lt;script&gt;" in block and "S &amp; S" in block
+    # A passage with blank lines or list items stays one HTML block: nothing in it is
+    # read as Markdown.
+    multi = sources_html(
+        [{"n": 1, "title": "T", "section": "S", "text": "One.\n\n- two\n- three"}], "Sources"
+    )
+    assert "\n" not in multi and "One.<br><br>- two<br>- three" in multi
 
 
 # -- feedback --------------------------------------------------------------------------

@@ -43,6 +43,16 @@ CHROMIUM_ARGS = [
 ]
 STAFF_USER, STAFF_PASSWORD = "staff", "correct horse battery"
 TIMEOUT_MS = 30_000
+# True once the last element matching a selector has kept the same text for `ms` ms.
+SETTLED_JS = """([selector, ms]) => {
+  const all = document.querySelectorAll(selector);
+  const el = all[all.length - 1];
+  if (!el) return false;
+  const seen = window.__settled || (window.__settled = {text: null, since: 0});
+  const now = Date.now();
+  if (el.innerText !== seen.text) { seen.text = el.innerText; seen.since = now; return false; }
+  return now - seen.since >= ms;
+}"""
 
 
 def free_port() -> int:
@@ -123,8 +133,10 @@ def wait_for_answer(page: Page, before: int, chat: str = "client-chat") -> Locat
     answers = page.locator(f"#{chat} [data-testid='bot']")
     expect(answers).to_have_count(before + 1)
     answer = answers.last
-    # The Sources block, and the "complete" mark of a decline, appear once streaming is done.
-    expect(answer.locator(".sq-sources, .sq-decline.sq-complete").first).to_be_visible()
+    # The app ends a finished answer with an empty .sq-end marker (not while streaming);
+    # the chat then still reveals the text progressively, so wait for it to settle too.
+    expect(answer.locator(".sq-end")).to_have_count(1)
+    page.wait_for_function(SETTLED_JS, arg=[f"#{chat} [data-testid='bot']", 400], polling=100)
     return answer
 
 
