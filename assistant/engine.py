@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -110,11 +110,26 @@ class Assistant:
 
     # -- the public call -------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Reply:
+        """Answer one question; raise ``ValueError`` only for an empty question."""
+        reply: Reply | None = None
+        for event in self.ask_stream(question, history):
+            if isinstance(event, Reply):
+                reply = event
+        assert reply is not None
+        return reply
+
+    def ask_stream(
+        self, question: str, history: Sequence[Any] | None = None
+    ) -> Iterator[str | Reply]:
+        """Yield text as it is produced (LLM mode), then the final verified ``Reply``.
+
+        In the default extractive mode the answer is ready at once, so the only item is
+        the ``Reply``; callers that display progressively stream its text themselves.
+        """
         started = time.perf_counter()
         timings: dict[str, float] = {}
         text, truncated = sanitize(question, self.settings.max_question_chars)
-        turns = clean_history(history)
-        query = self.rewrite_query(text, turns)
+        query = self.rewrite_query(text, clean_history(history))
         topics = self.safety_rules.detect(query)
 
         t0 = time.perf_counter()
@@ -123,17 +138,24 @@ class Assistant:
 
         t0 = time.perf_counter()
         reply = self._compose(text, query, retrieval.hits, retrieval.query_vector, topics)
-        if truncated:
-            reply.notes.insert(
-                0, self.wording["truncated"].format(limit=self.settings.max_question_chars)
-            )
-            reply.answer = reply.notes[0] + "\n\n" + reply.answer
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
-            reply = self.generator.rewrite_reply(self, reply, retrieval.hits)
+            t0 = time.perf_counter()
+            final = None
+            for event in self.generator.stream_reply(self, reply, retrieval.hits, topics):
+                if isinstance(event, Reply):
+                    final = event
+                else:
+                    yield event
+            reply = final or reply
+            timings["generate"] = (time.perf_counter() - t0) * 1000
+        if truncated:
+            note = self.wording["truncated"].format(limit=self.settings.max_question_chars)
+            reply.notes.insert(0, note)
+            reply.answer = f"{note}\n\n{reply.answer}"
         timings["total"] = (time.perf_counter() - started) * 1000
         reply.timings_ms = timings
-        return reply
+        yield reply
 
     def rewrite_query(self, question: str, turns: list[dict[str, str]]) -> str:
         return rewrite(question, turns, self.analyzer)
@@ -194,17 +216,17 @@ class Assistant:
                 query=query,
                 question=question,
                 hits=hits,
-                notes=self._notes(topics),
+                notes=self.notes_for(topics),
                 gate=verdict.to_dict(),
             )
         body, citations = compose.render(picked, self.wording["answer_lead"])
-        notes = self._notes(topics)
+        notes = self.notes_for(topics)
         if conflict:
             body = f"{body}\n\n{self.wording['conflict']}"
         for hit in hits:
             hit.cited = any(p.chunk.id == hit.chunk.id for p in picked)
         return Reply(
-            answer=self._with_notes(body, topics, notes),
+            answer=self.add_notes(body, topics, notes),
             citations=citations,
             abstained=False,
             safety=[t.name for t in topics],
@@ -247,10 +269,10 @@ class Assistant:
                     break
         return picked
 
-    def _notes(self, topics: list[SafetyTopic]) -> list[str]:
+    def notes_for(self, topics: list[SafetyTopic]) -> list[str]:
         return [self.wording[k] for k in self.safety_rules.notes_for(topics)]
 
-    def _with_notes(self, body: str, topics: list[SafetyTopic], notes: list[str]) -> str:
+    def add_notes(self, body: str, topics: list[SafetyTopic], notes: list[str]) -> str:
         urgent = [self.wording["urgent"]] if any(t.urgent for t in topics) else []
         rest = [n for n in notes if n not in urgent]
         parts = [f"**{n}**" for n in urgent] + [body] + [f"> {n}" for n in rest]
