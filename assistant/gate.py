@@ -134,8 +134,7 @@ def assess(
         if kept >= noise_similarity:
             # The question means nearly the same without them: chit-chat, not topic.
             # Names and acronyms (FDA, Botox) always name a topic, however short.
-            named = {t for w in unknown if _is_name(w, question)
-                     for t in vocabulary.weights(w)}
+            named = {t for w in unknown if _is_name(w, question) for t in vocabulary.weights(w)}
             weights = {t: w for t, w in weights.items() if t in vocabulary.df or t in named}
     cov = coverage(weights, hits, vocabulary.analyzer)
     if follow_up is not None:
