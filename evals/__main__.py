@@ -77,13 +77,15 @@ def run_main(args: argparse.Namespace) -> int:
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("gate", justify="right")
+    table.add_column("target", justify="right")
     table.add_column("baseline", justify="right")
     for name, value in summary.items():
-        gate = metrics.GATES.get(name)
+        gate, target = metrics.GATES.get(name), metrics.TARGETS.get(name)
         table.add_row(
             name,
             f"{value:g}",
             "" if gate is None else f"{gate:g}",
+            "" if target is None else f"{target:g}",
             "" if not baseline or name not in baseline else f"{baseline[name]:g}",
         )
     console.print(table)

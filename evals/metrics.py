@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from assistant.support import SupportChecker, markers
@@ -23,16 +25,16 @@ HIGHER_IS_BETTER = (
     "safety_recall",
 )
 LOWER_IS_BETTER = ("false_refusals", "forbidden_hits")
-GATES = {
-    "hit@5": 0.95,
-    "mrr": 0.85,
-    "fact_recall": 0.90,
-    "citation_validity": 1.0,
-    "citation_support": 0.95,
-    "abstention_accuracy": 0.95,
-    "false_refusals": 0.05,
-    "safety_recall": 1.0,
-}
+GATES_FILE = Path(__file__).with_name("gates.json")
+
+
+def load_gates(path: Path = GATES_FILE) -> tuple[dict[str, float], dict[str, float]]:
+    """(enforced gates, target gates); see the comment in gates.json."""
+    data = json.loads(path.read_text("utf-8"))
+    return data["enforced"], data["targets"]
+
+
+GATES, TARGETS = load_gates()
 
 
 def relevance(retrieved: Sequence[dict[str, Any]], gold: Sequence[dict[str, str]]) -> list[int]:

@@ -1,0 +1,49 @@
+"""``python -m evals calibrate``: choose the support-check thresholds on labelled data.
+
+Reads ``evals/support_labels.jsonl`` (statement, passages, hand label) and prints the
+accuracy of each threshold pair, best first, next to the ones in settings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+LABELS = Path(__file__).with_name("support_labels.jsonl")
+
+
+def main() -> int:
+    from assistant.embedding import make_embedder
+    from assistant.keyword import Analyzer
+    from assistant.settings import Settings
+    from assistant.support import SupportChecker
+
+    s = Settings()
+    embedder = make_embedder(
+        s.embed_backend, s.model_path, s.embed_batch_size, s.data_dir / "models"
+    )
+    rows = [json.loads(line) for line in LABELS.read_text("utf-8").splitlines() if line]
+    checker = SupportChecker(embedder, Analyzer.from_package(), min_similarity=0, min_recall=0)
+    signals = [(checker.check(r["statement"], r["passages"]), r["supported"]) for r in rows]
+    grid = []
+    for sim in [x / 100 for x in range(50, 91, 5)]:
+        for recall in [x / 100 for x in range(30, 91, 10)]:
+            correct = sum(
+                (
+                    sig.similarity >= sim
+                    and sig.recall >= recall
+                    and sig.numbers_ok
+                    and sig.negation_ok
+                )
+                == label
+                for sig, label in signals
+            )
+            grid.append((correct / len(rows), sim, recall))
+    grid.sort(key=lambda g: (-g[0], -g[1], -g[2]))
+    print(
+        f"{len(rows)} labelled statements; settings use similarity "
+        f"{s.support_min_similarity}, recall {s.support_min_recall}"
+    )
+    for accuracy, sim, recall in grid[:10]:
+        print(f"accuracy {accuracy:.3f}  min_similarity {sim:.2f}  min_recall {recall:.2f}")
+    return 0

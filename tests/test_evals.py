@@ -1,0 +1,190 @@
+"""The eval set's format, the metrics by hand, and a gate that can fail."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.chunking import chunk_document
+from assistant.corpus import load_corpus
+from assistant.models import Hit
+from assistant.retrieval import Retrieval
+from evals import metrics, report, runner
+from evals.cases import CaseError, load_cases, section_matches
+from evals.feedback import drafts_main
+
+from .conftest import CORPUS, ROOT
+
+CASES = load_cases()
+
+
+def test_case_file_follows_the_schema_and_covers_every_category() -> None:
+    counts = Counter(c.category for c in CASES)
+    assert len(CASES) >= 100
+    minimums = {
+        "answerable": 45,
+        "multi_turn": 15,
+        "safety": 15,
+        "out_of_scope": 15,
+        "adversarial": 10,
+    }
+    for category, minimum in minimums.items():
+        assert counts[category] >= minimum, category
+    for case in CASES:
+        if case.category == "multi_turn":
+            assert case.history, case.id
+        if case.expect == "abstain":
+            assert case.gold_sources == [] and case.required_facts == [], case.id
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("not json", "not valid JSON"),
+        ('{"id": "x"}', "missing fields"),
+        (
+            '{"id":"x","category":"nope","history":[],"question":"q","expect":"answer",'
+            '"gold_sources":[],"required_facts":[],"forbidden":[],"notes":""}',
+            "category",
+        ),
+        (
+            '{"id":"x","category":"answerable","history":[],"question":"q","expect":"answer",'
+            '"gold_sources":[],"required_facts":[["("]],"forbidden":[],"notes":""}',
+            "bad regex",
+        ),
+    ],
+)
+def test_bad_case_lines_are_named(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text(line + "\n", "utf-8")
+    with pytest.raises(CaseError, match=rf"cases.jsonl:1: .*{message}"):
+        load_cases(path)
+
+
+def test_every_gold_source_exists_in_the_corpus() -> None:
+    docs, _ = load_corpus(CORPUS)
+    sections = {(d.id, c.section) for d in docs for c in chunk_document(d)}
+    for case in CASES:
+        for gold in case.gold_sources:
+            assert any(
+                doc == gold["doc_id"] and section_matches(sec, gold["section"])
+                for doc, sec in sections
+            ), (case.id, gold)
+
+
+def test_no_eval_text_appears_in_the_assistant_package() -> None:
+    package = "\n".join(
+        p.read_text("utf-8").lower()
+        for p in (ROOT / "assistant").rglob("*")
+        if p.suffix in {".py", ".yaml", ".txt"}
+    )
+    for case in CASES:
+        question = " ".join(case.question.lower().split())
+        if len(question) >= 20:
+            assert question[:60] not in package, case.id
+        assert case.id not in package
+
+
+def test_retrieval_metrics_by_hand() -> None:
+    retrieved = [
+        {"doc_id": "a", "section": "X > Y"},
+        {"doc_id": "b", "section": "Z"},
+        {"doc_id": "a", "section": "X"},
+    ]
+    rels = metrics.relevance(retrieved, [{"doc_id": "a", "section": "X"}])
+    assert rels == [1, 0, 1]
+    scores = metrics.retrieval_scores(rels, relevant_total=2)
+    assert (scores["hit@1"], scores["hit@5"], scores["mrr"]) == (1.0, 1.0, 1.0)
+    # DCG = 1/log2(2) + 1/log2(4) = 1.5; ideal (2 relevant) = 1 + 1/log2(3) = 1.6309
+    assert scores["ndcg@5"] == pytest.approx(1.5 / 1.6309, abs=1e-4)
+    late = metrics.retrieval_scores([0, 0, 1], relevant_total=1)
+    assert (late["hit@1"], late["mrr"], late["ndcg@5"]) == (0.0, pytest.approx(1 / 3), 0.5)
+
+
+def test_citation_checks_catch_dangling_markers_and_edited_quotes() -> None:
+    source = "Avoid makeup for 24 hours."
+    reply = {
+        "answer": "- Avoid makeup for 24 hours. [1] [2]",
+        "citations": [
+            {"n": 1, "doc_id": "d", "text": "Avoid makeup for 48 hours.", "start": 0, "end": 26}
+        ],
+    }
+    problems = metrics.citation_problems(reply, {"d": source})
+    assert problems == ["[2] does not resolve", "citation 1 is not verbatim in d"]
+
+
+def test_gate_failures_name_the_metric_and_the_baseline_drop() -> None:
+    good = {k: 1.0 for k in metrics.HIGHER_IS_BETTER} | {
+        "false_refusals": 0.0,
+        "forbidden_hits": 0.0,
+    }
+    assert metrics.gate_failures(good, good) == []
+    worse = good | {"hit@5": 0.97, "false_refusals": 0.5}
+    failures = metrics.gate_failures(worse, good)
+    assert any(f.startswith("false_refusals = 0.5 is above its gate") for f in failures)
+    assert any(f.startswith("hit@5 = 0.97 regressed from baseline 1.0") for f in failures)
+
+
+@pytest.fixture(scope="module")
+def subset():
+    picked = [c for c in CASES if c.category in ("answerable", "safety")][:30]
+    return picked + [c for c in CASES if c.category == "out_of_scope"][:6]
+
+
+def test_the_real_engine_passes_the_gate_on_a_sample(bot, subset) -> None:
+    summary = metrics.aggregate(runner.run(bot, subset))
+    assert summary["citation_validity"] == 1.0
+    assert summary["hit@5"] >= 0.85
+
+
+def test_a_broken_retriever_fails_the_gate(bot, subset, monkeypatch, tmp_path) -> None:
+    rng = random.Random(7)
+    real = bot.retriever.retrieve
+
+    def random_chunks(query: str, top_k: int | None = None) -> Retrieval:
+        result = real(query, top_k)
+        chunks = rng.sample(bot.index.chunks, len(result.hits))
+        return Retrieval([Hit(c, 0.0) for c in chunks], result.query_vector)
+
+    monkeypatch.setattr(bot.retriever, "retrieve", random_chunks)
+    results = runner.run(bot, subset)
+    summary = metrics.aggregate(results)
+    failures = metrics.gate_failures(summary, None)
+    assert summary["hit@5"] < 0.5
+    assert any(f.startswith("hit@5 = ") for f in failures)
+    report.write(tmp_path, summary, runner.by_category(results), results, failures)
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["gate_failures"] == failures
+    page = (tmp_path / "report.html").read_text()
+    assert "data:image/png;base64," in page and "Failing cases" in page
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == len(subset)
+
+
+def test_thumbs_down_feedback_becomes_draft_cases(tmp_path: Path) -> None:
+    feedback = tmp_path / "feedback.jsonl"
+    lines = [
+        {
+            "answer_id": "a",
+            "event": "vote",
+            "vote": "down",
+            "question": "Can I tan after?",
+            "citations": [{"doc_id": "d", "section": "S"}],
+            "timestamp": "t1",
+        },
+        {"answer_id": "a", "event": "comment", "comment": "missed the sun advice"},
+        {"answer_id": "b", "event": "vote", "vote": "up", "question": "Does it hurt?"},
+        {"answer_id": "c", "event": "vote", "vote": "down", "question": "Is it safe?"},
+        {"answer_id": "c", "event": "vote", "vote": "none", "question": "Is it safe?"},
+    ]
+    feedback.write_text("\n".join(json.dumps(x) for x in lines) + "\nbroken line\n", "utf-8")
+    out = tmp_path / "drafts.jsonl"
+    assert drafts_main(feedback, out) == 0
+    [draft] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert draft["question"] == "Can I tan after?"
+    assert "missed the sun advice" in draft["notes"] and re.match(r"DRAFT", draft["notes"])
+    load_cases(out)  # drafts are valid cases, ready for a person to complete
