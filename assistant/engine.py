@@ -6,14 +6,16 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import yaml
 
-from . import compose, gate
+from . import compose, gate, store
 from .embedding import Embedder, make_embedder, model_id_for
+from .errors import AssistantError
 from .followup import clean_history, context_of, rewrite
 from .gate import Vocabulary
 from .index import LoadedIndex
@@ -61,6 +63,13 @@ def sanitize(question: str, limit: int) -> tuple[str, bool]:
     return cleaned[:limit], truncated
 
 
+@dataclass(frozen=True)
+class _Live:
+    index: LoadedIndex
+    vocabulary: Vocabulary
+    retriever: HybridRetriever
+
+
 class Assistant:
     """Answers microneedling questions from the indexed articles, with citations."""
 
@@ -72,21 +81,58 @@ class Assistant:
         generator: Any | None = None,
     ) -> None:
         self.settings = settings
-        self.index = index
         self.embedder = embedder
         self.analyzer = Analyzer.from_package()
         self.safety_rules = SafetyRules.from_package()
         self.wording = load_wording()
-        self.vocabulary = Vocabulary(self.analyzer, index.chunks)
-        self.retriever = HybridRetriever(
-            index,
-            embedder,
-            candidate_k=settings.candidate_k,
-            top_k=settings.retrieve_k,
-            rrf_k=settings.rrf_k,
-            correct=self.vocabulary.corrected,
-        )
         self.generator = generator
+        self._live = self._bind(index)
+        self._checked = time.monotonic()
+
+    def _bind(self, index: LoadedIndex) -> _Live:
+        vocabulary = Vocabulary(self.analyzer, index.chunks)
+        retriever = HybridRetriever(
+            index,
+            self.embedder,
+            candidate_k=self.settings.candidate_k,
+            top_k=self.settings.retrieve_k,
+            rrf_k=self.settings.rrf_k,
+            correct=vocabulary.corrected,
+        )
+        return _Live(index, vocabulary, retriever)
+
+    # What is bound to one index build. A question uses one snapshot from start to end,
+    # so a build published by ingest mid-question never mixes with the old one.
+    @property
+    def index(self) -> LoadedIndex:
+        return self._live.index
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self._live.retriever
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self._live.vocabulary
+
+    def refresh(self, min_interval: float = 1.0) -> bool:
+        """Switch to a newer complete build if ingest published one (checked at most once
+        per ``min_interval`` seconds). A broken new build is logged and the old one kept."""
+        now = time.monotonic()
+        if now - self._checked < min_interval:
+            return False
+        self._checked = now
+        live = store.current_build(self.settings.index_path)
+        if live is None or live == self._live.index.build:
+            return False
+        try:
+            index = LoadedIndex.open(self.settings, self.embedder.model_id)
+        except AssistantError as err:
+            log.warning("not switching to build %s: %s", live.name, err)
+            return False
+        self._live = self._bind(index)
+        log.info("switched to index build %s", index.build.name)
+        return True
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
@@ -129,15 +175,17 @@ class Assistant:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         text, truncated = sanitize(question, self.settings.max_question_chars)
+        self.refresh()
+        live = self._live
         query = self.rewrite_query(text, clean_history(history))
         topics = self.safety_rules.detect(query)
 
         t0 = time.perf_counter()
-        retrieval = self.retriever.retrieve(query)
+        retrieval = live.retriever.retrieve(query)
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        reply = self._compose(text, query, retrieval.hits, retrieval.query_vector, topics)
+        reply = self._compose(live, text, query, retrieval.hits, retrieval.query_vector, topics)
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
             t0 = time.perf_counter()
@@ -166,24 +214,30 @@ class Assistant:
         focus = _DOMAIN_WORDS.sub(" ", query)
         if not weights or focus.split() == query.split():
             return vector
-        return self.retriever.embed_query(focus)
+        return self.embedder.embed([focus])[0]
 
     def _compose(
-        self, question: str, query: str, hits: list[Hit], vector: Any, topics: list[SafetyTopic]
+        self,
+        live: _Live,
+        question: str,
+        query: str,
+        hits: list[Hit],
+        vector: Any,
+        topics: list[SafetyTopic],
     ) -> Reply:
         s = self.settings
-        rows = [self.retriever.row_of(h) for h in hits]
-        weights = self.vocabulary.weights(query)
+        rows = [live.retriever.row_of(h) for h in hits]
+        weights = live.vocabulary.weights(query)
         focus = self.focus_vector(query, vector, weights)
         pool = compose.candidates(
-            self.index, hits, rows, np.vstack([vector, focus]), self.analyzer, weights
+            live.index, hits, rows, np.vstack([vector, focus]), self.analyzer, weights
         )
         best_similarity = max((c.similarity for c in pool), default=0.0)
         verdict = gate.assess(
             question,
             hits,
             best_similarity,
-            self.vocabulary,
+            live.vocabulary,
             self.embedder,
             min_similarity=s.gate_min_similarity,
             min_coverage=s.gate_min_coverage,
@@ -205,7 +259,7 @@ class Assistant:
                 quantity_question=quantity_q,
             )
             picked, conflict = selection.picked, selection.conflict
-        picked = self._add_cautions(picked, topics, vector)
+        picked = self._add_cautions(live, picked, topics)
 
         if not picked:
             return Reply(
@@ -238,7 +292,7 @@ class Assistant:
         )
 
     def _add_cautions(
-        self, picked: list[compose.Candidate], topics: list[SafetyTopic], query_vector: Any
+        self, live: _Live, picked: list[compose.Candidate], topics: list[SafetyTopic]
     ) -> list[compose.Candidate]:
         """For each safety topic, make sure a matching caution passage is quoted."""
         picked = list(picked)
@@ -246,15 +300,15 @@ class Assistant:
             have = [p for p in picked if topic.is_caution(p.sentence.text)]
             if len(have) >= 1:
                 continue
-            retrieval = self.retriever.retrieve(topic.query, top_k=6)
-            rows = [self.retriever.row_of(h) for h in retrieval.hits]
+            retrieval = live.retriever.retrieve(topic.query, top_k=6)
+            rows = [live.retriever.row_of(h) for h in retrieval.hits]
             pool = compose.candidates(
-                self.index,
+                live.index,
                 retrieval.hits,
                 rows,
                 retrieval.query_vector,
                 self.analyzer,
-                self.vocabulary.weights(topic.query),
+                live.vocabulary.weights(topic.query),
             )
             docs: set[str] = set()
             for cand in pool:
