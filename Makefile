@@ -5,7 +5,7 @@ STAMP := .venv/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test index eval bench lint soak
+.PHONY: setup run test index eval bench soak audit browser
 
 setup: $(STAMP)
 
@@ -39,4 +39,8 @@ bench: index
 	$(PY) -m evals.bench
 
 soak: setup
-	$(PY) -m pytest -q -m slow tests/test_soak.py
+	$(PY) -m pytest -q -s -m slow tests/test_soak.py
+
+# Known-vulnerability check of the installed packages against PyPI's advisory data.
+audit: setup
+	$(PY) -m pip_audit --vulnerability-service pypi --progress-spinner off

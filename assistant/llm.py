@@ -57,6 +57,17 @@ _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)  # reasoning models'
 _URL = re.compile(r"(?:https?://|www\.)[^\s)\]>]+", re.IGNORECASE)
 _FENCE = re.compile(r"<(/?)(source|question)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w")
+# The support check's negation words (assistant/support.py) ...
+_NEGATED = re.compile(
+    r"\b(no|not|never|none|nothing|without|cannot|avoid\w*)\b|n['’]t\b", re.IGNORECASE
+)
+# ... and the ways a faithful sentence can carry such a warning over in other words.
+_CAUTIOUS = re.compile(
+    r"\b(no|not|never|none|nothing|without|cannot|avoid\w*|against|caution\w*|precaution\w*|"
+    r"risk\w*|contraindicat\w*|unless|stop\w*|refrain\w*|skip\w*|warn\w*|careful\w*)\b"
+    r"|n['’]t\b",
+    re.IGNORECASE,
+)
 
 
 # -- prompts as data -----------------------------------------------------------------------
@@ -125,7 +136,9 @@ def normalize(text: str) -> str:
     text = _MARKER_LIST.sub(
         lambda m: "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(1))), text
     )
-    return _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
+    return _MARKERS_AFTER_END.sub(
+        lambda m: " " + "".join(re.findall(r"\[\d+\]", m.group(2))) + m.group(1), text
+    )
 
 
 def sentences(text: str, *, final: bool) -> list[str]:
@@ -254,6 +267,11 @@ class Verifier:
         support = self.checker.check(claim, passages)
         if not support.supported:
             return f"not supported by {_numbers(known)}: {_why(support, self.checker)}"
+        if _NEGATED.search(support.best) and not _CAUTIOUS.search(claim):
+            # The support check only catches a negation the sources lack, not one the
+            # sentence drops: "Pregnant women should avoid microneedling" must not come
+            # back as "Microneedling is safe for pregnant women", however similar.
+            return f"drops the warning in {_numbers(known)}: “{support.best}”"
         return None
 
 
@@ -309,6 +327,10 @@ class LLMGenerator:
                 "SKINQA_GENERATOR=llm needs SKINQA_LLM_BASE_URL, e.g. "
                 "http://localhost:11434/v1 for Ollama (see docs/llm.md)."
             )
+        if not settings.llm_base_url.rstrip("/").endswith("/v1"):
+            # Ollama, vLLM, llama.cpp and OpenAI all serve the API under /v1; without it
+            # every call 404s and every answer quietly falls back to the quotes.
+            log.warning("SKINQA_LLM_BASE_URL=%s does not end in /v1", settings.llm_base_url)
         from llama_index.llms.openai_like import OpenAILike  # lazy: see the module docstring
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else NO_API_KEY
@@ -444,7 +466,8 @@ class LLMGenerator:
                 continue
             for n, citation in enumerate(reply.citations, start=1):
                 if topic.is_caution(citation.text):
-                    draft.add(citation.text, [n])  # sources [1]..[k] are these citations
+                    for quote in sentences(citation.text, final=True):
+                        draft.add(quote, [n])  # sources [1]..[k] are these citations
 
     def _fallback(self, reply: Reply, key: str, dropped: list[dict[str, str]]) -> Reply:
         note = self.prompts.notes[key]

@@ -126,7 +126,9 @@ class FakeOpenAI:
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()  # HTTP/1.0: closing the connection ends the stream
                 for i, piece in enumerate(_pieces(content, script.words_per_chunk)):
-                    delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
+                    delta = (
+                        {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
+                    )
                     self._event(_chunk(body, delta, None))
                     time.sleep(script.chunk_delay)
                 self._event(_chunk(body, {}, "stop"))
