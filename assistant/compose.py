@@ -71,9 +71,10 @@ def quantities(text: str) -> set[tuple[str, float, float]]:
 
 
 def quotable(sentence: Sentence) -> bool:
-    """Questions and fragments ("Yep.", "Intrigued?") say nothing on their own."""
+    """Questions, fragments ("Yep.") and list lead-ins ("... avoid if you have:") say
+    nothing on their own."""
     text = sentence.text.rstrip('”"’) ')
-    return len(text) >= 20 and not text.endswith("?")
+    return len(text) >= 20 and not text.endswith(("?", ":"))
 
 
 def overlap(terms: set[str], weights: dict[str, float]) -> float:
