@@ -105,6 +105,8 @@ def _source_fingerprint(model_path: Path, sha256: str | None = None) -> dict[str
         "weights_sha256": sha256 or _sha256(weights),
         "weights_size": stat.st_size,
         "weights_mtime_ns": stat.st_mtime_ns,
+        # The tokenizer is small, so it is always hashed (about 1 ms).
+        "tokenizer_sha256": _sha256(model_path / TOKENIZER_FILE),
     }
 
 
@@ -130,6 +132,8 @@ def _source_matches(recorded: dict[str, Any], model_path: Path) -> bool:
     try:
         weights = _weights_file(model_path)
         stat = weights.stat()
+        if _sha256(model_path / TOKENIZER_FILE) != recorded.get("tokenizer_sha256"):
+            return False
     except OSError:
         return False
     if stat.st_size != recorded.get("weights_size"):
@@ -223,8 +227,10 @@ def _export_fp32(model: Any, path: Path) -> None:
         # The tracer warns about shape-derived Python values; they are all constant-safe
         # for an encoder (checked against torch on other shapes in _check_export).
         warnings.simplefilter("ignore")
+        # eval(): a new wrapper is in training mode, and the exporter restores that mode
+        # on the wrapped model afterwards, which would leave its dropout switched on.
         torch.onnx.export(
-            HiddenStates(model),
+            HiddenStates(model).eval(),
             _dummy_inputs(torch),
             str(path),
             input_names=list(INPUT_NAMES),

@@ -11,7 +11,7 @@ Each generated section is one heading plus one paragraph short enough for one ch
 corpus of ``n`` sections ingests to exactly ``n`` chunks at the default chunk size. Files
 are seeded independently (seed and file number), so a 1k corpus is a prefix of a 10k one.
 
-``HashingEmbedder`` is the stand-in the benchmark may use to embed very large synthetic
+``StandInEmbedder`` is the stand-in the benchmark may use to embed very large synthetic
 corpora quickly; it is only ever used for synthetic data and labelled as such in reports.
 """
 
@@ -148,39 +148,83 @@ def generate(
     return paths
 
 
-class HashingEmbedder:
-    """A fast deterministic stand-in for the model: hashed bag of words, normalised.
+class StandInEmbedder:
+    """A fast deterministic stand-in for the model, for very large synthetic corpora.
 
-    Each word gets a fixed random vector (seeded by its CRC32) and a text is the sum of
-    its words' vectors. Texts sharing words get similar vectors, so the vector index has
-    realistic neighbourhoods, but the vectors mean nothing to the real model: it only
-    stands in where the storage and query *cost* is measured, never retrieval quality.
+    * A text that is one of the ``known`` sentences, or ends with one after a ``"...: "``
+      prefix (ingest embeds a sentence as ``"<section leaf>: <sentence>"``), gets that
+      sentence's vector from ``model``. The synthetic corpus quotes real sentences
+      verbatim, so these vectors are the model's own, and a real query finds them as
+      similar as it would in the real corpus.
+    * Any other text gets the normalised sum of its word vectors. A word's vector comes
+      from ``model`` (each distinct word embedded once) or, without a model, from a random
+      vector seeded by the word's CRC32. Texts sharing words get similar vectors, so the
+      vector index has realistic neighbourhoods, but a bag of words is not a sentence
+      embedding: the stand-in is for measuring storage and query *cost*, never quality.
     """
 
-    def __init__(self, model_id: str, dimension: int = DIMENSION) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        model: Callable[[list[str]], np.ndarray] | None = None,
+        known: Sequence[str] = (),
+        dimension: int = DIMENSION,
+    ) -> None:
         self.model_id = model_id  # the real model's id, so the index loads with it
+        self.model = model
         self.dimension = dimension
-        self._table: dict[str, np.ndarray] = {}
+        self._words: dict[str, np.ndarray] = {}
+        self._known: dict[str, np.ndarray] = {}
+        if model is not None and known:
+            texts = sorted(set(known))
+            self._known = dict(zip(texts, self._vectors(texts), strict=True))
 
-    def _word(self, word: str) -> np.ndarray:
-        vector = self._table.get(word)
-        if vector is None:
-            rng = np.random.default_rng(zlib.crc32(word.encode("utf-8")))
-            vector = rng.standard_normal(self.dimension).astype(np.float32)
-            self._table[word] = vector
-        return vector
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        assert self.model is not None
+        return np.asarray(self.model(texts), dtype=np.float32)
+
+    def _learn(self, words: set[str]) -> None:
+        missing = sorted(words - self._words.keys())  # sorted: the same batches every run
+        if not missing:
+            return
+        if self.model is not None:
+            vectors = self._vectors(missing)
+        else:
+            vectors = np.stack([self._random(w) for w in missing])
+        self._words.update(zip(missing, vectors, strict=True))
+
+    def _random(self, word: str) -> np.ndarray:
+        rng = np.random.default_rng(zlib.crc32(word.encode("utf-8")))
+        return rng.standard_normal(self.dimension).astype(np.float32)
+
+    def _known_vector(self, text: str) -> np.ndarray | None:
+        start = 0
+        while True:
+            vector = self._known.get(text[start:])
+            if vector is not None:
+                return vector
+            cut = text.find(": ", start)
+            if cut < 0:
+                return None
+            start = cut + 2
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        bags: dict[int, list[str]] = {}
         for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                out[row] += self._word(word)
-            if progress and (row + 1) % 1000 == 0:
-                progress(1000)
-        if progress and len(texts) % 1000:
-            progress(len(texts) % 1000)
+            vector = self._known_vector(text) if self._known else None
+            if vector is None:
+                bags[row] = _WORD.findall(text.lower())
+            else:
+                out[row] = vector
+        self._learn({word for words in bags.values() for word in words})
+        for row, words in bags.items():
+            if words:
+                out[row] = np.sum([self._words[w] for w in words], axis=0)
+        if progress:
+            progress(len(texts))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.clip(norms, 1e-12, None)
 

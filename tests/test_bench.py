@@ -58,17 +58,51 @@ def test_synthetic_text_comes_from_the_real_corpus(tmp_path) -> None:
     assert sum(w in words for w in vocabulary) / len(vocabulary) > 0.9
 
 
-def test_hashing_stand_in_is_deterministic_and_normalised() -> None:
-    from evals.synthetic import HashingEmbedder
+def test_word_vector_stand_in_is_deterministic_and_normalised() -> None:
+    from evals.synthetic import StandInEmbedder
 
     texts = ["Microneedling boosts collagen.", "Avoid the sun after treatment.", ""]
-    first = HashingEmbedder("stand-in").embed(texts)
-    second = HashingEmbedder("stand-in").embed(texts)
+    first = StandInEmbedder("stand-in").embed(texts)
+    second = StandInEmbedder("stand-in").embed(texts)
     assert first.shape == (3, 384) and first.dtype == np.float32
     assert np.array_equal(first, second)
     assert np.allclose(np.linalg.norm(first[:2], axis=1), 1.0, atol=1e-5)
-    shared = HashingEmbedder("stand-in").embed(["collagen boost", "collagen boost today"])
+    assert not first[2].any()  # no words, no direction
+    shared = StandInEmbedder("stand-in").embed(["collagen boost", "collagen boost today"])
     assert float(shared[0] @ shared[1]) > float(first[0] @ first[1])
+
+
+def test_word_vector_stand_in_asks_the_model_once_per_distinct_word() -> None:
+    from evals.synthetic import StandInEmbedder
+
+    asked: list[list[str]] = []
+
+    def model(words: list[str]) -> np.ndarray:
+        asked.append(words)
+        return np.ones((len(words), 384), dtype=np.float32)
+
+    stand_in = StandInEmbedder("stand-in", model=model)
+    stand_in.embed(["Sun sun SUN protection", "protection"])
+    stand_in.embed(["sun again"])
+    assert asked == [["protection", "sun"], ["again"]]
+
+
+def test_stand_in_gives_known_sentences_the_model_vector() -> None:
+    from evals.synthetic import StandInEmbedder
+
+    def model(texts: list[str]) -> np.ndarray:
+        # A fake model: each text's vector is one-hot on its length, so it is recognisable.
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        out[np.arange(len(texts)), [len(t) % 384 for t in texts]] = 1.0
+        return out
+
+    known = "Avoid the sun after treatment."
+    stand_in = StandInEmbedder("stand-in", model=model, known=[known])
+    vectors = stand_in.embed([known, f"Some Heading: {known}", "Avoid the sun."])
+    expected = model([known])[0]
+    assert np.array_equal(vectors[0], expected)
+    assert np.array_equal(vectors[1], expected)  # the ingest's "leaf: sentence" form
+    assert not np.array_equal(vectors[2], expected)  # not known: a bag of words
 
 
 # -- report and helpers ------------------------------------------------------------------

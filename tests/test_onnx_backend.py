@@ -157,6 +157,7 @@ def test_changed_recipe_or_source_makes_cache_stale(cache_dir: Path, onnx_embedd
     assert not current_with(format=onnx_backend.FORMAT_VERSION + 1)
     assert not current_with(quantization={**meta["quantization"], "per_channel": False})
     assert not current_with(source={**meta["source"], "weights_size": 1})
+    assert not current_with(source={**meta["source"], "tokenizer_sha256": "0" * 64})
     # Same size, different mtime: decided by the hash.
     touched = {**meta["source"], "weights_mtime_ns": 1}
     assert current_with(source=touched)
