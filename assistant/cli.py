@@ -114,8 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     except (AssistantError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_reply(reply.to_dict())
+    try:
+        if args.json:
+            print(json.dumps(reply.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_reply(reply.to_dict())
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
+        sys.stderr.close()
     return 0

@@ -15,6 +15,9 @@ import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
+# Settings value -> what the index records. "onnx" is the int8-quantized export.
+BACKEND_IDS = {"torch": "torch", "onnx": "onnx-int8", "onnx-fp32": "onnx-fp32"}
+BACKENDS = tuple(BACKEND_IDS)
 
 
 def bundled_model_path() -> Path:
@@ -72,13 +75,15 @@ def make_embedder(
     """The embedder named by settings; ONNX models are exported once into ``cache_dir``."""
     if backend == "torch":
         return TorchEmbedder(model_path, batch_size)
-    if backend == "onnx":
+    if backend in ("onnx", "onnx-fp32"):
         from .onnx_backend import OnnxEmbedder
 
-        return OnnxEmbedder.from_cache(model_path, batch_size, cache_dir)
-    raise ValueError(f"Unknown embedding backend: {backend!r} (use 'torch' or 'onnx')")
+        return OnnxEmbedder.from_cache(
+            model_path, batch_size, cache_dir, quantized=backend == "onnx"
+        )
+    raise ValueError(f"Unknown embedding backend: {backend!r} (use {', '.join(BACKENDS)})")
 
 
 def model_id_for(backend: str) -> str:
     """The id an index records for a backend, known without loading the model."""
-    return f"{MODEL_NAME}@{'torch' if backend == 'torch' else 'onnx-int8'}"
+    return f"{MODEL_NAME}@{BACKEND_IDS[backend]}"

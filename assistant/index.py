@@ -13,7 +13,7 @@ from . import store
 from .chunking import CHUNKER_VERSION
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .ingestion import INDEX_FORMAT
-from .keyword import Analyzer, KeywordIndex
+from .keyword import Analyzer, KeywordIndex, analyzer_version
 from .models import Chunk
 from .settings import Settings
 
@@ -91,6 +91,8 @@ def _check_fingerprint(manifest: dict[str, Any], settings: Settings, model_id: s
         raise IndexMismatchError(
             f"chunker version {manifest.get('chunker_version')}, expected {CHUNKER_VERSION}"
         )
+    if manifest.get("analyzer") != analyzer_version():
+        raise IndexMismatchError("the synonym or stop-word lists changed since it was built")
     expected = (
         f"http://{settings.chroma_host}:{settings.chroma_port}"
         if settings.chroma_host

@@ -24,7 +24,7 @@ from .chunking import CHUNKER_VERSION, chunk_document
 from .corpus import Document, load_corpus
 from .embedding import Embedder
 from .errors import CorpusFileError, IngestLockedError
-from .keyword import Analyzer, KeywordIndex
+from .keyword import Analyzer, KeywordIndex, analyzer_version
 from .models import Chunk
 from .settings import Settings
 
@@ -77,6 +77,7 @@ def _fingerprint(settings: Settings, model_id: str) -> dict[str, Any]:
         "model_id": model_id,
         "chunker_version": CHUNKER_VERSION,
         "chunk_max_chars": settings.chunk_max_chars,
+        "analyzer": analyzer_version(),
     }
 
 

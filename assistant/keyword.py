@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from functools import cached_property
@@ -21,6 +22,13 @@ STOPWORDS = frozenset(
     for word in line.split()
 )
 _TOKEN = re.compile(r"[a-z0-9_]+(?:['’][a-z]+)?")
+
+
+def analyzer_version() -> str:
+    """A hash of the synonym and stop-word files: the keyword index depends on both."""
+    data = resources.files("assistant.data")
+    blob = "".join(data.joinpath(n).read_text("utf-8") for n in ("synonyms.yaml", "stopwords.txt"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 class Analyzer:

@@ -150,7 +150,9 @@ def cache_is_current(out_dir: Path, model_path: Path) -> bool:
         return False
     if any(meta.get(key) != value for key, value in _expected_settings().items()):
         return False
-    files_present = all((out_dir / name).is_file() for name in (INT8_FILE, TOKENIZER_FILE))
+    files_present = all(
+        (out_dir / name).is_file() for name in (INT8_FILE, FP32_FILE, TOKENIZER_FILE)
+    )
     return files_present and _source_matches(meta.get("source", {}), model_path)
 
 
@@ -445,17 +447,20 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         # The fp32 file is kept for comparisons; it must not masquerade as the int8 index.
         quantized = model_file == INT8_FILE
-        self.model_id = model_id_for("onnx") if quantized else f"{MODEL_NAME}@onnx-fp32"
+        self.model_id = model_id_for("onnx" if quantized else "onnx-fp32")
         self._needs_token_types = "token_type_ids" in {i.name for i in self.session.get_inputs()}
 
     @classmethod
-    def from_cache(cls, model_path: Path | None, batch_size: int, cache_dir: Path) -> OnnxEmbedder:
-        """Load the cached int8 export, exporting first if it is missing or stale."""
+    def from_cache(
+        cls, model_path: Path | None, batch_size: int, cache_dir: Path, *, quantized: bool = True
+    ) -> OnnxEmbedder:
+        """Load the cached export (int8, or the fp32 model it was quantized from),
+        exporting first if it is missing or stale."""
         source = Path(model_path) if model_path else bundled_model_path()
         out_dir = Path(cache_dir) / CACHE_NAME
         if not cache_is_current(out_dir, source):
             export_int8(source, out_dir)
-        return cls(out_dir, batch_size)
+        return cls(out_dir, batch_size, model_file=INT8_FILE if quantized else FP32_FILE)
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

