@@ -145,7 +145,7 @@ def test_changed_recipe_or_source_makes_cache_stale(cache_dir: Path, onnx_embedd
     source = onnx_backend.bundled_model_path()
     fake = tmp_path / CACHE_NAME
     fake.mkdir()
-    for name in (onnx_backend.INT8_FILE, onnx_backend.TOKENIZER_FILE):
+    for name in (onnx_backend.INT8_FILE, onnx_backend.FP32_FILE, onnx_backend.TOKENIZER_FILE):
         (fake / name).write_bytes(b"")
     meta = json.loads((real / onnx_backend.META_FILE).read_text())
 
