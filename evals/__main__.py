@@ -83,10 +83,10 @@ def run_main(args: argparse.Namespace) -> int:
         gate, target = metrics.GATES.get(name), metrics.TARGETS.get(name)
         table.add_row(
             name,
-            f"{value:g}",
+            "–" if value is None else f"{value:g}",
             "" if gate is None else f"{gate:g}",
             "" if target is None else f"{target:g}",
-            "" if not baseline or name not in baseline else f"{baseline[name]:g}",
+            "" if not baseline or baseline.get(name) is None else f"{baseline[name]:g}",
         )
     console.print(table)
     console.print(f"report: {args.out / 'report.html'}")

@@ -127,9 +127,10 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, float]:
-    def mean(key: str, rows: Sequence[dict[str, Any]]) -> float:
+    def mean(key: str, rows: Sequence[dict[str, Any]]) -> float | None:
+        # None, not 0, when no case measures it (e.g. abstention among answerable cases).
         vals = [r[key] for r in rows if r.get(key) is not None]
-        return round(sum(vals) / len(vals), 4) if vals else float("nan")
+        return round(sum(vals) / len(vals), 4) if vals else None
 
     with_gold = [r for r in results if r["case"]["gold_sources"]]
     answer_cases = [r for r in results if r["case"]["expect"] == "answer"]
@@ -155,19 +156,21 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, float]:
         "cases": float(len(results)),
         "passed": float(sum(r["passed"] for r in results)),
     }
-    return {k: (0.0 if isinstance(v, float) and math.isnan(v) else v) for k, v in summary.items()}
+    return summary
 
 
 def gate_failures(summary: dict[str, float], baseline: dict[str, float] | None) -> list[str]:
     failures = []
     for metric, bound in GATES.items():
         value = summary[metric]
+        if value is None:
+            continue
         if metric in LOWER_IS_BETTER and value > bound:
             failures.append(f"{metric} = {value} is above its gate {bound}")
         elif metric not in LOWER_IS_BETTER and value < bound:
             failures.append(f"{metric} = {value} is below its gate {bound}")
     for metric in HIGHER_IS_BETTER + LOWER_IS_BETTER:
-        if not baseline or metric not in baseline:
+        if not baseline or baseline.get(metric) is None or summary.get(metric) is None:
             continue
         drop = (
             (baseline[metric] - summary[metric])

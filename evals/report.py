@@ -47,7 +47,7 @@ def charts(categories: dict[str, dict[str, float]], latencies: list[float]) -> l
     width = 0.8 / max(1, len(metrics))
     for i, metric in enumerate(metrics):
         xs = [j + i * width for j in range(len(categories))]
-        ax.bar(xs, [categories[c].get(metric, 0.0) for c in categories], width, label=metric)
+        ax.bar(xs, [categories[c].get(metric) or 0.0 for c in categories], width, label=metric)
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(categories))], list(categories))
     ax.set_ylim(0, 1.05)
     ax.set_title("Metrics by category")
@@ -64,13 +64,17 @@ def charts(categories: dict[str, dict[str, float]], latencies: list[float]) -> l
     return [bars, hist]
 
 
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3g}"
+
+
 def _table(rows: dict[str, dict[str, float]]) -> str:
     head = "".join(f"<th>{html.escape(m)}</th>" for m in ("", "cases", *SHOWN))
     body = "".join(
         "<tr><td>"
         + html.escape(name)
         + "</td>"
-        + "".join(f"<td>{vals.get(m, 0):.3g}</td>" for m in ("cases", *SHOWN))
+        + "".join(f"<td>{_fmt(vals.get(m))}</td>" for m in ("cases", *SHOWN))
         + "</tr>"
         for name, vals in rows.items()
     )
