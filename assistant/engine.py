@@ -24,6 +24,7 @@ from .models import Hit, Reply
 from .retrieval import HybridRetriever
 from .safety import SafetyRules, SafetyTopic
 from .settings import Settings
+from .support import SupportChecker
 
 log = logging.getLogger(__name__)
 _DOMAIN_WORDS = re.compile(
@@ -322,6 +323,15 @@ class Assistant:
                 if len(docs) >= 2:
                     break
         return picked
+
+    def support_checker(self) -> SupportChecker:
+        """The offline citation-support check with this assistant's model and thresholds."""
+        return SupportChecker(
+            self.embedder,
+            self.analyzer,
+            min_similarity=self.settings.support_min_similarity,
+            min_recall=self.settings.support_min_recall,
+        )
 
     def notes_for(self, topics: list[SafetyTopic]) -> list[str]:
         return [self.wording[k] for k in self.safety_rules.notes_for(topics)]

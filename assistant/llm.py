@@ -393,13 +393,7 @@ class LLMGenerator:
         self, bot: Assistant, reply: Reply, hits: list[Hit], topics: list[SafetyTopic]
     ) -> Iterator[str | Reply]:
         """Yield verified answer text as it arrives, then the final ``Reply``."""
-        s = bot.settings
-        checker = SupportChecker(
-            bot.embedder,
-            bot.analyzer,
-            min_similarity=s.support_min_similarity,
-            min_recall=s.support_min_recall,
-        )
+        checker = bot.support_checker()
         sources = self.provided_sources(reply, hits, topics)
         verifier = Verifier(checker, sources, topics, self.prompts.cannot_answer)
         draft = Draft(self.prompts.answer_lead, sources)

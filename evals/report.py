@@ -9,18 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHOWN = (
-    "hit@1",
-    "hit@5",
-    "mrr",
-    "ndcg@5",
-    "fact_recall",
-    "citation_validity",
-    "citation_support",
-    "abstention_accuracy",
-    "false_refusals",
-    "safety_recall",
-)
+from .metrics import HIGHER_IS_BETTER
+
+# Every gated quality metric, in the order the tables show them.
+SHOWN = (*HIGHER_IS_BETTER[:-1], "false_refusals", HIGHER_IS_BETTER[-1])
 
 
 def _png(fig: Any) -> str:

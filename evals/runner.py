@@ -92,13 +92,7 @@ def run_case(
 def run(
     bot: Assistant, cases: Sequence[Case], on_case: Callable[[dict[str, Any]], None] | None = None
 ) -> list[dict[str, Any]]:
-    s = bot.settings
-    checker = SupportChecker(
-        bot.embedder,
-        bot.analyzer,
-        min_similarity=s.support_min_similarity,
-        min_recall=s.support_min_recall,
-    )
+    checker = bot.support_checker()
     sources = source_texts(bot)
     wording = load_wording()
     bot.ask("warm-up question about microneedling")  # first call pays one-off costs
