@@ -263,8 +263,9 @@ class Assistant:
         picked = self._add_cautions(live, picked, topics)
 
         if not picked:
+            # Safety notes (the urgent one above all) stand even when nothing is quoted.
             return Reply(
-                answer=self.wording["decline"],
+                answer=self.add_notes(self.wording["decline"], topics, self.notes_for(topics)),
                 citations=[],
                 abstained=True,
                 safety=[t.name for t in topics],
