@@ -34,6 +34,18 @@ class IndexCorruptError(AssistantError):
         super().__init__(f"The index is damaged ({detail}). Rebuild it with: {REBUILD_COMMAND}")
 
 
+class ChromaUnavailableError(IndexCorruptError):
+    """The configured Chroma server does not answer; the index itself may be fine."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        AssistantError.__init__(
+            self,
+            f"Chroma collection unusable: the Chroma server at {where} does not answer "
+            f"({detail}). Start it (chroma run --path DIR --host HOST --port PORT) or unset "
+            "SKINQA_CHROMA_HOST to use the embedded store.",
+        )
+
+
 class IngestLockedError(AssistantError):
     """Another ingest holds the lock."""
 

@@ -11,7 +11,12 @@ import numpy as np
 
 from . import store
 from .chunking import CHUNKER_VERSION
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import (
+    ChromaUnavailableError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+)
 from .ingestion import INDEX_FORMAT
 from .keyword import Analyzer, KeywordIndex, analyzer_version
 from .models import Chunk
@@ -107,6 +112,12 @@ def _check_fingerprint(manifest: dict[str, Any], settings: Settings, model_id: s
 def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], count: int) -> Any:
     if not settings.chroma_host and not (build / "chroma").is_dir():
         raise IndexCorruptError("the Chroma store folder is missing")
+    if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        try:
+            store.chroma_client(settings, build).heartbeat()
+        except Exception as exc:
+            raise ChromaUnavailableError(where, type(exc).__name__) from exc
     try:
         client = store.chroma_client(settings, build)
         collection = client.get_collection(manifest["collection"])

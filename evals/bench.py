@@ -5,8 +5,8 @@ Sections (``--only`` picks some; all run by default):
 ``cold``        a new process answering one question (``python -m assistant ask``) per
                 embedding backend, and ``app.py`` start-to-ready
 ``warm``        ``Assistant.ask`` p50/p95 over the eval questions, per backend
-``embed``       embedding throughput, torch vs ONNX int8, and the eval retrieval figures of
-                an index built with each backend
+``embed``       embedding throughput per backend (torch, ONNX int8, ONNX fp32), and the
+                eval retrieval figures of an index built with each
 ``scale``       synthetic corpora (evals/synthetic.py) of 1k/10k/100k chunks: ingest time,
                 index size, peak memory and query latency, each in its own process
 ``load``        concurrent clients on the app's ``/ask`` API
@@ -305,6 +305,25 @@ def askable(case: Case, max_chars: int) -> bool:
 
 
 # -- the assistant under test -------------------------------------------------------------
+def run_ingest(env: dict[str, str], attempts: int = 5) -> None:
+    """``python ingest.py --quiet``; retried a few times because another ingest of the
+    same index (a test run, the app's maintainer) holds the lock for a while."""
+    for attempt in range(attempts):
+        result = subprocess.run(
+            [sys.executable, "ingest.py", "--quiet"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode == 0:
+            return
+        if "Another ingest is already running" not in result.stdout + result.stderr:
+            break
+        time.sleep(5 * (attempt + 1))
+    raise RuntimeError(f"ingest.py failed ({result.returncode}): {result.stderr[-2000:]}")
+
+
 class Context:
     """The real default settings, plus one index, embedder and bot per backend, made once."""
 
@@ -320,7 +339,7 @@ class Context:
         return self.settings.data_dir / "models"
 
     def index_dir(self, backend: str) -> Path:
-        """The default index for the default backend; a bench-owned one for the other,
+        """The default index for the default backend; a bench-owned one for the others,
         so benchmarking never rebuilds the index the app serves with another model."""
         if backend == self.settings.embed_backend:
             return self.settings.index_path
@@ -333,13 +352,7 @@ class Context:
         )
         if backend not in self._ready:
             log(f"ingest.py for the {backend} index at {self.index_dir(backend)}")
-            subprocess.run(
-                [sys.executable, "ingest.py", "--quiet"],
-                cwd=PROJECT_ROOT,
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            run_ingest(env)
             self._ready.add(backend)
         return env
 
@@ -546,18 +559,26 @@ def retrieval_quality(bot: Any, cases: Sequence[Case]) -> dict[str, float]:
     return {k: statistics.fmean(s[k] for s in scores) for k in ("hit@1", "hit@5", "mrr")}
 
 
+def isolated_settings(corpus_dir: Path, data_dir: Path, backend: str) -> Settings:
+    """Settings that write only under ``data_dir``, whatever SKINQA_* variables are set:
+    an index path or Chroma server from the environment must not receive a temp build."""
+    return Settings(
+        corpus_dir=corpus_dir,
+        data_dir=data_dir,
+        index_dir=data_dir / "index",
+        feedback_path=data_dir / "feedback.jsonl",
+        embed_backend=backend,  # type: ignore[arg-type]
+        chroma_host=None,
+    )
+
+
 def build_temp_bot(ctx: Context, backend: str, data_dir: Path) -> tuple[Any, float]:
     """A fresh index of the real corpus with ``backend`` in ``data_dir``; (bot, ingest s)."""
     from assistant.engine import Assistant
     from assistant.ingestion import ingest
 
     embedder = ctx.embedder(backend)
-    settings = Settings(
-        corpus_dir=ctx.settings.corpus_dir,
-        data_dir=data_dir,
-        embed_backend=backend,  # type: ignore[arg-type]
-        chroma_host=None,
-    )
+    settings = isolated_settings(ctx.settings.corpus_dir, data_dir, backend)
     start = time.perf_counter()
     ingest(settings, lambda: embedder, model_id=embedder.model_id)
     seconds = time.perf_counter() - start
@@ -630,12 +651,7 @@ def scale_backend(settings: Settings) -> str:
 
 
 def scale_settings(root: Path, backend: str) -> Settings:
-    return Settings(
-        corpus_dir=root / "corpus",
-        data_dir=root / "data",
-        embed_backend=backend,  # type: ignore[arg-type]
-        chroma_host=None,
-    )
+    return isolated_settings(root / "corpus", root / "data", backend)
 
 
 def scale_questions(n: int) -> list[str]:
@@ -1373,7 +1389,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECTION",
         help=f"run only these sections ({', '.join(SECTIONS)})",
     )
-    parser.add_argument("--out", type=Path, help="report file (default: see module docs)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="report file (default: evals/BENCHMARKS.md for a full run, else evals/out/bench.md)",
+    )
     args = parser.parse_args(argv)
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(name, "1")
@@ -1385,7 +1405,11 @@ def main(argv: list[str] | None = None) -> int:
     sections = []
     for name in only:
         log(f"section {name}")
-        sections.append(BENCHES[name](ctx))
+        load_before = load_average()
+        section = BENCHES[name](ctx)
+        # Other work on a shared machine shows up here first: say how busy it was.
+        section.notes.append(f"Load average (1/5/15 min) when this section started: {load_before}.")
+        sections.append(section)
     report = render(sections, header(plan, only, started, load_start))
     print(report)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,8 @@ class ChromaServer:
     path: Path
     log: Path
 
-    def client(self):
+    def client(self) -> Any:
+        """A fresh HTTP client (``chromadb.api.ClientAPI``) for this server."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -98,7 +100,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
         yield server
 
 
-def settings_on(server: ChromaServer, tmp_path: Path, articles: str = "*.md"):
+def settings_on(server: ChromaServer, tmp_path: Path, articles: str = "*.md") -> Any:
     """Settings on ``server`` with their own copy of (some of) the corpus, to edit freely."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -110,12 +112,12 @@ def settings_on(server: ChromaServer, tmp_path: Path, articles: str = "*.md"):
 
 
 @pytest.fixture
-def server_settings(chroma_server: ChromaServer, tmp_path: Path):
+def server_settings(chroma_server: ChromaServer, tmp_path: Path) -> Any:
     return settings_on(chroma_server, tmp_path)
 
 
 @pytest.fixture
-def small_settings(chroma_server: ChromaServer, tmp_path: Path):
+def small_settings(chroma_server: ChromaServer, tmp_path: Path) -> Any:
     """One article (the one with the price): enough where the corpus size does not matter,
     and much less to embed on a 2-core machine."""
     return settings_on(chroma_server, tmp_path, SMALL_ARTICLE)
@@ -187,15 +189,16 @@ def test_another_server_address_is_refused(small_settings, embedder) -> None:
 def test_server_down_is_a_named_error_and_a_restart_serves_again(tmp_path, embedder) -> None:
     """The data is persisted under ``--path``: a restarted server serves the same index."""
     from assistant import Assistant
-    from assistant.errors import IndexCorruptError
+    from assistant.errors import ChromaUnavailableError
     from assistant.ingestion import ingest
 
     port = free_port()
     with run_chroma(tmp_path, port) as server:
         settings = settings_on(server, tmp_path, SMALL_ARTICLE)
         ingest(settings, lambda: embedder, model_id=embedder.model_id)
-    with pytest.raises(IndexCorruptError, match="Chroma collection unusable"):
+    with pytest.raises(ChromaUnavailableError, match="does not answer") as info:
         Assistant.load(settings, embedder=embedder)
+    assert "chroma run" in str(info.value) and "--rebuild" not in str(info.value)
     with run_chroma(tmp_path, port):
         reply = Assistant.load(settings, embedder=embedder).ask(COST_QUESTION)
     assert any("$700" in c.text for c in reply.citations), reply.answer
