@@ -10,37 +10,35 @@ import hmac
 import html
 import json
 import logging
-import re
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import gradio as gr
-import yaml
 
 from .engine import Assistant
 from .feedback import FeedbackLog
-from .models import Reply
 from .ratelimit import RateLimiter
 from .settings import Settings
+from .ui_render import (
+    article_list_markdown,
+    article_markdown,
+    article_rows,
+    details_markdown,
+    load_ui_text,
+    render_reply,
+    retrieved_rows,
+    stream_markdown,
+)
 
 log = logging.getLogger(__name__)
 
-# The answer is computed in one go; streaming it a few words at a time only makes a long
-# answer easier to follow as it appears. ~40 updates a second keeps it quick.
-STREAM_WORDS = 3
-STREAM_DELAY_S = 0.025
 # Questions longer than this many times the engine's limit are refused outright: the
 # engine would truncate them anyway, and such input is abuse rather than a question.
 REJECT_FACTOR = 20
 MAX_COMMENT_CHARS = 2000
 LOGIN_ATTEMPTS_PER_MINUTE = 10
-END_MARK = '<span class="sq-end"></span>'
 # Session-state keys are strings: gr.State values are deep-copied and JSON-friendly.
 Turns = dict[str, dict[str, Any]]
 
@@ -79,204 +77,6 @@ CSS = """
 .sq-login-error { color: #b91c1c; font-weight: 600; }
 .sq-muted { color: var(--body-text-color-subdued); font-size: 0.92em; }
 """
-
-
-# -- wording ---------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def load_ui_text() -> dict[str, Any]:
-    """The fixed wording of the app (assistant/data/ui.yaml), whitespace-normalised."""
-    text = resources.files("assistant.data").joinpath("ui.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    return {k: " ".join(v.split()) if isinstance(v, str) else v for k, v in data.items()}
-
-
-# -- rendering an answer ---------------------------------------------------------------
-@dataclass(frozen=True)
-class Rendered:
-    """An answer as chat Markdown: fixed HTML around a body that is streamed."""
-
-    head: str  # urgent / truncation notes, shown first
-    body: str  # the answer text (Markdown), streamed word by word
-    tail: str  # safety notes and the Sources block
-    decline: bool  # the body is a decline, shown in its own callout
-
-    def markdown(self, body: str | None = None) -> str:
-        """The whole answer (``body=None``) or a partial one while it streams."""
-        text = self.body if body is None else body
-        if self.decline:
-            text = f'<div class="sq-decline">{_html_text(text)}</div>'
-        out = "\n\n".join(part for part in (self.head, text, self.tail) if part)
-        if body is None and out.endswith("</div>"):
-            # An empty marker inside the last block: the page holds it only once the whole
-            # answer is shown, so a reader (or a test) can tell a finished answer.
-            out = out.removesuffix("</div>") + END_MARK + "</div>"
-        return out
-
-
-def _bare(paragraph: str) -> str:
-    """A paragraph without the Markdown the engine wraps notes in (``> `` or ``**``)."""
-    text = paragraph.strip()
-    text = text.removeprefix(">").strip()
-    if text.startswith("**") and text.endswith("**"):
-        text = text[2:-2]
-    return " ".join(text.split())
-
-
-def _html_text(text: str) -> str:
-    """Escaped text on one line: a blank line would end the HTML block in Markdown and
-    have the rest of the quote read as Markdown (e.g. "- item" as a list)."""
-    return "<br>".join(html.escape(line) for line in text.splitlines())
-
-
-def _callout(css_class: str, text: str) -> str:
-    return f'<div class="{css_class}">{_html_text(text)}</div>'
-
-
-def sources_html(citations: list[dict[str, Any]], heading: str) -> str:
-    """The Sources block: every citation's article, section and verbatim passage.
-
-    Kept on one line: the chat renders single newlines as line breaks.
-    """
-    items = [
-        '<div class="sq-source">'
-        f'<span class="sq-source-ref">[{int(c["n"])}]</span>'
-        f"<strong>{html.escape(c['title'])}</strong>"
-        f' <span class="sq-source-section">— {html.escape(c["section"])}</span>'
-        f'<blockquote class="sq-quote">“{_html_text(c["text"])}”</blockquote>'
-        "</div>"
-        for c in citations
-    ]
-    return (
-        f'<div class="sq-sources"><div class="sq-sources-title">{html.escape(heading)}</div>'
-        + "".join(items)
-        + "</div>"
-    )
-
-
-def render_reply(reply: Reply, wording: dict[str, str], text: dict[str, Any]) -> Rendered:
-    """Split ``reply.answer`` into styled notes and the body, and add the sources.
-
-    The engine appends its vetted notes to the answer as Markdown; they are taken out
-    here (matched against ``reply.notes``) and shown as callouts instead.
-    """
-    notes = [" ".join(n.split()) for n in reply.notes]
-    urgent = wording.get("urgent", "")
-    body_parts = [p for p in reply.answer.split("\n\n") if _bare(p) not in notes]
-    head, tail = [], []
-    for note in notes:
-        if note == urgent:
-            head.append(_callout("sq-urgent", note))
-        elif reply.safety:
-            tail.append(_callout("sq-safety", note))
-        else:  # e.g. "your question was long, so only its start was used"
-            head.append(_callout("sq-info", note))
-    if reply.citations:
-        tail.append(sources_html([c.to_dict() for c in reply.citations], text["sources_heading"]))
-    return Rendered(
-        head="\n\n".join(head),
-        body="\n\n".join(body_parts).strip(),
-        tail="\n\n".join(tail),
-        decline=reply.abstained,
-    )
-
-
-def stream_markdown(rendered: Rendered, delay: float = STREAM_DELAY_S) -> Iterator[str]:
-    """Growing versions of the rendered answer, a few words more each time."""
-    # Split on whitespace but keep it, so the Markdown layout (lists, paragraphs) is intact.
-    tokens = re.findall(r"\S+\s*", rendered.body)
-    for end in range(STREAM_WORDS, len(tokens), STREAM_WORDS):
-        yield Rendered(rendered.head, "".join(tokens[:end]), "", rendered.decline).markdown()
-        time.sleep(delay)
-    yield rendered.markdown()
-
-
-# -- staff details ---------------------------------------------------------------------
-def details_markdown(reply: dict[str, Any]) -> str:
-    """Everything about one answer except the retrieved chunks (shown as a table)."""
-    safety = ", ".join(reply["safety"]) or "none"
-    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in reply["timings_ms"].items()) or "—"
-    query = reply["query"].replace("`", "'")
-    lines = [
-        f"**Question:** {_md_escape(reply['question'])}",
-        f"**Retrieval query:** `{query}`",
-        f"**Safety flags:** {safety}",
-        f"**Declined:** {'yes' if reply['abstained'] else 'no'}"
-        f" · **Generator:** {reply['generator']} · **Citations:** {len(reply['citations'])}",
-        f"**Timings:** {timings}",
-    ]
-    if reply.get("gate"):  # the answerability signals behind an answer or a decline
-        lines.append("**Gate:** " + ", ".join(f"{k} {_fmt(v)}" for k, v in reply["gate"].items()))
-    if reply["dropped"]:
-        lines.append("**Dropped sentences (not supported by the sources):**")
-        lines += [f"- {_md_escape(json.dumps(d, ensure_ascii=False))}" for d in reply["dropped"]]
-    return "\n\n".join(lines)
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else _md_escape(str(value))
-
-
-def _md_escape(text: str) -> str:
-    return html.escape(text).replace("*", r"\*").replace("_", r"\_")
-
-
-def retrieved_rows(reply: dict[str, Any]) -> list[list[Any]]:
-    def blank(value: Any) -> Any:
-        return "" if value is None else value
-
-    return [
-        [
-            i + 1,
-            h["doc_id"],
-            h["section"],
-            h["score"],
-            blank(h["dense_rank"]),
-            blank(h["keyword_rank"]),
-            blank(h["dense_similarity"]),
-            "✔" if h["cited"] else "",
-        ]
-        for i, h in enumerate(reply["retrieved"])
-    ]
-
-
-def article_markdown(settings: Settings, doc: dict[str, Any]) -> str:
-    """One corpus article as Markdown: its front matter as a header, then the text."""
-    corpus = settings.corpus_dir.resolve()
-    path = (corpus / str(doc["file"])).resolve()
-    if not path.is_relative_to(corpus):  # the manifest names files inside the corpus only
-        raise gr.Error("That article is not in the corpus folder.")
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise gr.Error(f"Cannot read {doc['file']}: {exc.strerror}") from exc
-    text = re.sub(r"\A---\n.*?\n---\n", "", text, count=1, flags=re.DOTALL)
-    headings = re.findall(r"^(#{1,6})\s+(.+)$", text, flags=re.MULTILINE)
-    outline = "\n".join(f"{'  ' * (len(h) - 2)}- {t.strip()}" for h, t in headings if len(h) >= 2)
-    meta = " · ".join(
-        str(v) for v in (doc.get("publisher"), doc.get("retrieved"), doc.get("file")) if v
-    )
-    parts = [f"# {doc['title']}", f"*{meta}*"]
-    if outline:
-        parts.append("**Sections**\n\n" + outline)
-    parts += ["---", text.strip()]
-    return "\n\n".join(parts)
-
-
-def article_rows(documents: dict[str, dict[str, Any]]) -> list[list[Any]]:
-    return [
-        [d.get("title") or doc_id, d.get("publisher") or "—", d.get("chunks", 0),
-         d.get("retrieved") or ""]
-        for doc_id, d in sorted(documents.items())
-    ]  # fmt: skip
-
-
-def article_list_markdown(documents: dict[str, dict[str, Any]]) -> str:
-    """The public list of articles: titles and publishers (the citations show them anyway)."""
-    lines = []
-    for doc_id, d in sorted(documents.items()):
-        publisher = f" — {_md_escape(d['publisher'])}" if d.get("publisher") else ""
-        lines.append(f"- **{_md_escape(d.get('title') or doc_id)}**{publisher}")
-    return "\n".join(lines)
 
 
 # -- login -----------------------------------------------------------------------------
@@ -527,7 +327,10 @@ class ChatApp:
         if not logged_in:
             raise gr.Error(self.text["login_required"])
         doc = self.bot.index.documents().get(doc_id or "")
-        return article_markdown(self.settings, doc) if doc else ""
+        try:
+            return article_markdown(self.settings, doc) if doc else ""
+        except ValueError as err:
+            raise gr.Error(str(err)) from err
 
 
 # -- layout ----------------------------------------------------------------------------

@@ -318,7 +318,7 @@ def test_chat_computes_once_then_streams(bot, built_settings, tmp_path) -> None:
 
 
 def test_rendering_styles_declines_and_safety_notes(bot) -> None:
-    from assistant.ui import load_ui_text, render_reply
+    from assistant.ui_render import load_ui_text, render_reply
 
     text = load_ui_text()
     decline = render_reply(bot.ask("What's the weather in Paris?"), bot.wording, text)
@@ -332,7 +332,7 @@ def test_rendering_styles_declines_and_safety_notes(bot) -> None:
 
 
 def test_sources_block_escapes_html() -> None:
-    from assistant.ui import sources_html
+    from assistant.ui_render import sources_html
 
     block = sources_html(
         [{"n": 1, "title": "<b>T</b>", "section": "S & S", "text": "<script>x</script>"}],
@@ -466,7 +466,7 @@ def test_app_starts_and_prints_its_url_once(built_settings) -> None:
 
 
 def test_every_example_question_gets_a_cited_answer(bot) -> None:
-    from assistant.ui import load_ui_text
+    from assistant.ui_render import load_ui_text
 
     examples = load_ui_text()["examples"]
     assert 4 <= len(examples) <= 6
