@@ -13,12 +13,21 @@ from .settings import Settings
 
 
 def _settings(corpus: str | None = None, index: str | None = None) -> Settings:
+    """Settings from the environment; a bad value exits 2 naming the variable."""
+    from pydantic import ValidationError
+
     overrides: dict[str, object] = {}
     if corpus:
         overrides["corpus_dir"] = Path(corpus)
     if index:
         overrides["index_dir"] = Path(index)
-    return Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        for problem in err.errors():
+            name = "SKINQA_" + "_".join(str(p) for p in problem["loc"]).upper()
+            print(f"error: invalid setting {name}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def ingest_main(argv: list[str]) -> int:
@@ -108,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .engine import Assistant
 
+    settings = _settings()
     try:
-        bot = Assistant.load()
+        bot = Assistant.load(settings)
         reply = bot.ask(args.question, history=history)
     except (AssistantError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -27,6 +27,7 @@ from .settings import Settings
 from .support import SupportChecker
 
 log = logging.getLogger(__name__)
+_SUBJECT = "microneedling"
 _DOMAIN_WORDS = re.compile(
     r"\b(micro[- ]?needl\w*|derma[- ]?roll\w*|micro[- ]?roll\w*|treatments?|procedure)\b",
     re.IGNORECASE,
@@ -217,6 +218,38 @@ class Assistant:
             return vector
         return self.embedder.embed([focus])[0]
 
+    def anchored_vector(self, query: str) -> Any:
+        """The question embedded as explicitly about the assistant's one subject."""
+        return self.embedder.embed([f"{query} ({_SUBJECT})"])[0]
+
+    def _judge(
+        self,
+        live: _Live,
+        question: str,
+        query: str,
+        hits: list[Hit],
+        rows: list[int],
+        vectors: list[Any],
+        weights: dict[str, float],
+    ) -> tuple[list[compose.Candidate], gate.GateResult]:
+        """Quotable candidates scored against ``vectors``, and the gate's verdict on them."""
+        s = self.settings
+        pool = compose.candidates(
+            live.index, hits, rows, np.vstack(vectors), self.analyzer, weights
+        )
+        verdict = gate.assess(
+            question,
+            hits,
+            max((c.similarity for c in pool), default=0.0),
+            live.vocabulary,
+            self.embedder,
+            min_similarity=s.gate_min_similarity,
+            min_coverage=s.gate_min_coverage,
+            noise_similarity=s.gate_noise_similarity,
+            follow_up=context_of(query),
+        )
+        return pool, verdict
+
     def _compose(
         self,
         live: _Live,
@@ -229,22 +262,16 @@ class Assistant:
         s = self.settings
         rows = [live.retriever.row_of(h) for h in hits]
         weights = live.vocabulary.weights(query)
-        focus = self.focus_vector(query, vector, weights)
-        pool = compose.candidates(
-            live.index, hits, rows, np.vstack([vector, focus]), self.analyzer, weights
-        )
-        best_similarity = max((c.similarity for c in pool), default=0.0)
-        verdict = gate.assess(
-            question,
-            hits,
-            best_similarity,
-            live.vocabulary,
-            self.embedder,
-            min_similarity=s.gate_min_similarity,
-            min_coverage=s.gate_min_coverage,
-            noise_similarity=s.gate_noise_similarity,
-            follow_up=context_of(query),
-        )
+        vectors = [vector, self.focus_vector(query, vector, weights)]
+        pool, verdict = self._judge(live, question, query, hits, rows, vectors, weights)
+        if not verdict.answerable and verdict.coverage >= 1.0 and not _DOMAIN_WORDS.search(query):
+            # Every topic term is in one passage and the question names no subject
+            # ("How much does it cost?"): read it as the question about microneedling it is.
+            # A stricter bar: the anchored reading makes every passage look a bit closer.
+            anchored = [*vectors, self.anchored_vector(query)]
+            pool2, verdict2 = self._judge(live, question, query, hits, rows, anchored, weights)
+            if verdict2.similarity >= s.gate_anchored_similarity:
+                pool, verdict = pool2, verdict2
         answerable = verdict.answerable
 
         picked: list[compose.Candidate] = []

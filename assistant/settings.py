@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=50, le=20000)
     gate_min_similarity: float = Field(0.55, description="Min query/sentence cosine to answer.")
     gate_min_coverage: float = Field(0.5, description="Min share of key terms found.")
+    gate_anchored_similarity: float = Field(
+        0.65, description="Gate: min cosine when a subject-less question is read as about it."
+    )
     gate_noise_similarity: float = Field(0.85, description="Unknown words are chit-chat above.")
     sentence_min_similarity: float = Field(0.35, description="Min cosine to quote a sentence.")
     support_min_similarity: float = Field(0.65, description="Support check: min cosine.")
