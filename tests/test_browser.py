@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ if not CHROMIUM.exists():
     )
 
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright  # noqa: E402
+
+from .test_app import running_app  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -55,12 +56,6 @@ SETTLED_JS = """([selector, ms]) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_settings(built_settings, tmp_path_factory) -> Any:
     return built_settings.model_copy(
@@ -74,19 +69,8 @@ def app_settings(built_settings, tmp_path_factory) -> Any:
 
 @pytest.fixture(scope="module")
 def url(bot, app_settings) -> Iterator[str]:
-    from assistant.ui import build_app, launch_options
-
-    demo = build_app(bot, app_settings)
-    port = free_port()
-    demo.launch(
-        prevent_thread_lock=True,
-        server_name="127.0.0.1",
-        server_port=port,
-        quiet=True,
-        **launch_options(),
-    )
-    yield f"http://127.0.0.1:{port}"
-    demo.close()
+    with running_app(bot, app_settings) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
