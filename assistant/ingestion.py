@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from . import store
 from .chunking import CHUNKER_VERSION, chunk_document
 from .corpus import Document, load_corpus
-from .embedding import Embedder
+from .embedding import DIMENSION, Embedder
 from .errors import CorpusFileError, IngestLockedError
 from .keyword import Analyzer, KeywordIndex, analyzer_version
 from .models import Chunk
@@ -218,7 +218,7 @@ def _embed(
     todo_texts = [c.embed_text for c in todo_chunks]
     todo_texts += [sentence_embed_text(c, s.text) for c in todo_chunks for s in c.sentences]
     summary.embedded = len(todo_texts)
-    fresh = np.zeros((0, 384), dtype=np.float32)
+    fresh = np.zeros((0, DIMENSION), dtype=np.float32)
     if todo_texts:
         embedder = embedder_factory()
         done = 0
@@ -239,10 +239,10 @@ def _embed(
     vectors = (
         np.vstack([chunk_reuse.get(c.content_hash, chunk_new.get(c.content_hash)) for c in chunks])
         if chunks
-        else np.zeros((0, 384), dtype=np.float32)
+        else np.zeros((0, DIMENSION), dtype=np.float32)
     )
     parts = [sent_reuse.get(c.content_hash, sent_new.get(c.content_hash)) for c in chunks]
-    sentences = np.vstack(parts) if parts else np.zeros((0, 384), dtype=np.float32)
+    sentences = np.vstack(parts) if parts else np.zeros((0, DIMENSION), dtype=np.float32)
     return vectors.astype(np.float32), sentences.astype(np.float32)
 
 

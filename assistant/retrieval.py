@@ -31,10 +31,6 @@ class HybridRetriever:
     ) -> None:
         self.index = index
         self.correct = correct or (lambda text: text)
-        # Which chunk each sentence row belongs to, for the sentence-level ranking.
-        self._sentence_chunk = np.repeat(
-            np.arange(len(index.chunks)), [len(c.sentences) for c in index.chunks]
-        )
         self.embedder = embedder
         self.candidate_k = candidate_k
         self.top_k = top_k
@@ -56,15 +52,6 @@ class HybridRetriever:
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieval:
         vector = self.embed_query(query)
         return self.retrieve_vector(query, vector, top_k)
-
-    def sentences(self, vector: np.ndarray, k: int) -> list[int]:
-        """Chunks ranked by their single best sentence: precise for narrow questions."""
-        sims = self.index.sentence_vectors @ vector
-        best = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._sentence_chunk, sims)
-        k = min(k, len(best))
-        top = np.argpartition(-best, k - 1)[:k] if k else []
-        return [int(i) for i in sorted(top, key=lambda i: -best[i])]
 
     def retrieve_vector(
         self, query: str, vector: np.ndarray, top_k: int | None = None
