@@ -99,6 +99,7 @@ class Assistant:
             candidate_k=self.settings.candidate_k,
             top_k=self.settings.retrieve_k,
             rrf_k=self.settings.rrf_k,
+            dense_weight=self.settings.dense_weight,
             correct=vocabulary.corrected,
         )
         return _Live(index, vocabulary, retriever)
@@ -272,7 +273,8 @@ class Assistant:
             pool2, verdict2 = self._judge(live, question, query, hits, rows, anchored, weights)
             if verdict2.similarity >= s.gate_anchored_similarity:
                 pool, verdict = pool2, verdict2
-        answerable = verdict.answerable
+        uncovered = any(t.decline for t in topics)
+        answerable = verdict.answerable and not uncovered
 
         picked: list[compose.Candidate] = []
         conflict = False
@@ -287,7 +289,8 @@ class Assistant:
                 quantity_question=quantity_q,
             )
             picked, conflict = selection.picked, selection.conflict
-        picked = self._add_cautions(live, picked, topics)
+        if not uncovered:
+            picked = self._add_cautions(live, picked, topics)
 
         if not picked:
             # Safety notes (the urgent one above all) stand even when nothing is quoted.

@@ -27,6 +27,7 @@ class HybridRetriever:
         candidate_k: int = 20,
         top_k: int = 8,
         rrf_k: int = 60,
+        dense_weight: float = 1.0,
         correct: Callable[[str], str] | None = None,
     ) -> None:
         self.index = index
@@ -35,6 +36,7 @@ class HybridRetriever:
         self.candidate_k = candidate_k
         self.top_k = top_k
         self.rrf_k = rrf_k
+        self.dense_weight = dense_weight
         self._rows = {c.id: i for i, c in enumerate(index.chunks)}
 
     def embed_query(self, query: str) -> np.ndarray:
@@ -60,10 +62,12 @@ class HybridRetriever:
         keyword_rows = [
             row for row, _ in self.index.keyword.search(self.correct(query), self.candidate_k)
         ]
+        # Weighted RRF: on the eval sets BM25 (with synonyms) ranks the right section
+        # first more often than the small embedding model, so dense votes count less.
         fused: dict[int, float] = {}
-        for ranking in (dense_rows, keyword_rows):
+        for weight, ranking in ((self.dense_weight, dense_rows), (1.0, keyword_rows)):
             for rank, row in enumerate(ranking):
-                fused[row] = fused.get(row, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+                fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank + 1)
         dense_rank = {row: r for r, row in enumerate(dense_rows)}
         keyword_rank = {row: r for r, row in enumerate(keyword_rows)}
         best = sorted(fused, key=lambda row: (-fused[row], row))[: top_k or self.top_k]

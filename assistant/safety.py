@@ -21,6 +21,7 @@ class SafetyTopic:
     caution: tuple[str, ...]  # lower-case substrings a quoted caution passage must contain
     notes: tuple[str, ...]
     urgent: bool = False
+    decline: bool = False  # the articles do not cover this situation: decline, with notes
     exclude: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, text: str) -> bool:
@@ -48,6 +49,7 @@ class SafetyRules:
                     caution=tuple(c.lower() for c in spec["caution"]),
                     notes=tuple(spec["notes"]),
                     urgent=bool(spec.get("urgent", False)),
+                    decline=bool(spec.get("decline", False)),
                     exclude=tuple(
                         re.compile(p, re.IGNORECASE) for p in spec.get("exclude_sentences", ())
                     ),

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     retrieve_k: int = Field(8, ge=1, le=50, description="Chunks kept after fusion.")
     candidate_k: int = Field(20, ge=1, le=200, description="Chunks fetched per retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(
+        0.7, ge=0, le=1, description="Weight of the dense ranking in the fusion (BM25: 1)."
+    )
     max_sentences: int = Field(4, ge=1, le=10, description="Source sentences per answer.")
     max_question_chars: int = Field(1000, ge=50, le=20000)
     gate_min_similarity: float = Field(0.55, description="Min query/sentence cosine to answer.")

@@ -88,6 +88,49 @@ def test_complication_signs_get_the_urgent_note_first(bot) -> None:
     assert "This is a normal part of the healing process." not in reply.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "topic", "caution"),
+    [
+        (
+            "I'm really tanned from my holiday, is microneedling next week ok?",
+            "sun_exposure",
+            "Sunburned or tanned skin is more susceptible to adverse reactions.",
+        ),
+        (
+            "my cheeks are irritated and stinging today, should i still go to my appointment?",
+            "irritated_skin",
+            "avoid using a dermaroller on irritated or inflamed skin",
+        ),
+        (
+            "I got dark spots after my microneedling session, is that from the treatment?",
+            "pigmentation_after",
+            "After treatment, the skin could experience a side effect known as "
+            "hyper-pigmentation.",
+        ),
+    ],
+)
+def test_newer_safety_topics_quote_their_caution(bot, question, topic, caution) -> None:
+    reply = bot.ask(question)
+    assert topic in reply.safety
+    assert WORDING["professional"] in reply.answer
+    assert any(caution in c.text for c in reply.citations)
+
+
+def test_symptoms_that_do_not_improve_get_the_urgent_note(bot) -> None:
+    reply = bot.ask("it's been 6 days and my face is still swollen, not getting any better")
+    assert "complication" in reply.safety
+    assert reply.answer.startswith(f"**{WORDING['urgent']}**")
+
+
+def test_questions_about_children_are_declined_with_the_doctor_note(bot) -> None:
+    reply = bot.ask("my son is 14 and has acne scars, can he get microneedling?")
+    assert reply.abstained
+    assert reply.safety == ["minors"]
+    assert reply.citations == []
+    assert WORDING["professional"] in reply.answer
+    assert not bot.ask("I'm 28, is it too early to start microneedling?").abstained
+
+
 def test_medication_questions_never_say_stop_on_your_own(bot) -> None:
     reply = bot.ask("I take warfarin, should I stop it before microneedling?")
     assert reply.safety == ["blood_thinners"]
