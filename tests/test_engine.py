@@ -104,8 +104,7 @@ def test_complication_signs_get_the_urgent_note_first(bot) -> None:
         (
             "I got dark spots after my microneedling session, is that from the treatment?",
             "pigmentation_after",
-            "After treatment, the skin could experience a side effect known as "
-            "hyper-pigmentation.",
+            "After treatment, the skin could experience a side effect known as hyper-pigmentation.",
         ),
     ],
 )
