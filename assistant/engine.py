@@ -6,20 +6,19 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import yaml
 
-from . import compose, gate, store
+from . import compose, gate
 from .embedding import Embedder, make_embedder, model_id_for
-from .errors import AssistantError
 from .followup import clean_history, context_of, rewrite
 from .gate import Vocabulary
 from .index import LoadedIndex
 from .keyword import Analyzer
+from .live_index import LiveIndex, Snapshot
 from .models import Hit, Reply
 from .retrieval import HybridRetriever
 from .safety import SafetyRules, SafetyTopic
@@ -65,13 +64,6 @@ def sanitize(question: str, limit: int) -> tuple[str, bool]:
     return cleaned[:limit], truncated
 
 
-@dataclass(frozen=True)
-class _Live:
-    index: LoadedIndex
-    vocabulary: Vocabulary
-    retriever: HybridRetriever
-
-
 class Assistant:
     """Answers microneedling questions from the indexed articles, with citations."""
 
@@ -88,54 +80,25 @@ class Assistant:
         self.safety_rules = SafetyRules.from_package()
         self.wording = load_wording()
         self.generator = generator
-        self._live = self._bind(index)
-        self._checked = time.monotonic()
+        self.live_index = LiveIndex(settings, index, embedder, self.analyzer)
 
-    def _bind(self, index: LoadedIndex) -> _Live:
-        vocabulary = Vocabulary(self.analyzer, index.chunks)
-        retriever = HybridRetriever(
-            index,
-            self.embedder,
-            candidate_k=self.settings.candidate_k,
-            top_k=self.settings.retrieve_k,
-            rrf_k=self.settings.rrf_k,
-            dense_weight=self.settings.dense_weight,
-            correct=vocabulary.corrected,
-        )
-        return _Live(index, vocabulary, retriever)
-
-    # What is bound to one index build. A question uses one snapshot from start to end,
-    # so a build published by ingest mid-question never mixes with the old one.
+    # The current build's parts, for callers outside a question (the app, evals, tests).
+    # A question itself takes one ``Snapshot`` and uses it from start to end.
     @property
     def index(self) -> LoadedIndex:
-        return self._live.index
+        return self.live_index.current.index
 
     @property
     def retriever(self) -> HybridRetriever:
-        return self._live.retriever
+        return self.live_index.current.retriever
 
     @property
     def vocabulary(self) -> Vocabulary:
-        return self._live.vocabulary
+        return self.live_index.current.vocabulary
 
     def refresh(self, min_interval: float = 1.0) -> bool:
-        """Switch to a newer complete build if ingest published one (checked at most once
-        per ``min_interval`` seconds). A broken new build is logged and the old one kept."""
-        now = time.monotonic()
-        if now - self._checked < min_interval:
-            return False
-        self._checked = now
-        live = store.current_build(self.settings.index_path)
-        if live is None or live == self._live.index.build:
-            return False
-        try:
-            index = LoadedIndex.open(self.settings, self.embedder.model_id)
-        except AssistantError as err:
-            log.warning("not switching to build %s: %s", live.name, err)
-            return False
-        self._live = self._bind(index)
-        log.info("switched to index build %s", index.build.name)
-        return True
+        """Switch to a newer build if ingest published one (see ``LiveIndex.refresh``)."""
+        return self.live_index.refresh(min_interval)
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
@@ -179,7 +142,7 @@ class Assistant:
         timings: dict[str, float] = {}
         text, truncated = sanitize(question, self.settings.max_question_chars)
         self.refresh()
-        live = self._live
+        live = self.live_index.current
         query = self.rewrite_query(text, clean_history(history))
         topics = self.safety_rules.detect(query)
 
@@ -225,7 +188,7 @@ class Assistant:
 
     def _judge(
         self,
-        live: _Live,
+        live: Snapshot,
         question: str,
         query: str,
         hits: list[Hit],
@@ -253,7 +216,7 @@ class Assistant:
 
     def _compose(
         self,
-        live: _Live,
+        live: Snapshot,
         question: str,
         query: str,
         hits: list[Hit],
@@ -324,7 +287,7 @@ class Assistant:
         )
 
     def _add_cautions(
-        self, live: _Live, picked: list[compose.Candidate], topics: list[SafetyTopic]
+        self, live: Snapshot, picked: list[compose.Candidate], topics: list[SafetyTopic]
     ) -> list[compose.Candidate]:
         """For each safety topic, make sure a matching caution passage is quoted."""
         picked = list(picked)

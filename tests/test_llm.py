@@ -21,7 +21,9 @@ import pytest
 
 from assistant.engine import Assistant, load_wording
 from assistant.errors import GeneratorError
-from assistant.llm import LLMGenerator, Prompts, build_prompt, normalize, sentences
+from assistant.llm import LLMGenerator
+from assistant.llm_prompt import Prompts, build_prompt
+from assistant.llm_verify import normalize, sentences
 from assistant.models import Citation, Reply
 from assistant.support import SupportChecker, markers
 from evals import metrics

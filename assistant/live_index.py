@@ -1,0 +1,83 @@
+"""The index build questions are answered from, switched when ingest publishes a new one.
+
+Ingest writes a new build next to the old one and then publishes it (``store``); a
+running assistant picks it up between questions, without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from . import store
+from .embedding import Embedder
+from .errors import AssistantError
+from .gate import Vocabulary
+from .index import LoadedIndex
+from .keyword import Analyzer
+from .retrieval import HybridRetriever
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything bound to one index build.
+
+    A question uses one snapshot from start to end, so a build published by ingest
+    mid-question never mixes with the old one.
+    """
+
+    index: LoadedIndex
+    vocabulary: Vocabulary
+    retriever: HybridRetriever
+
+    @classmethod
+    def bind(
+        cls, index: LoadedIndex, settings: Settings, embedder: Embedder, analyzer: Analyzer
+    ) -> Snapshot:
+        vocabulary = Vocabulary(analyzer, index.chunks)
+        retriever = HybridRetriever(
+            index,
+            embedder,
+            candidate_k=settings.candidate_k,
+            top_k=settings.retrieve_k,
+            rrf_k=settings.rrf_k,
+            dense_weight=settings.dense_weight,
+            correct=vocabulary.corrected,
+        )
+        return cls(index, vocabulary, retriever)
+
+
+class LiveIndex:
+    """The current ``Snapshot``, replaced as a whole when a newer build is published."""
+
+    def __init__(
+        self, settings: Settings, index: LoadedIndex, embedder: Embedder, analyzer: Analyzer
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.analyzer = analyzer
+        self.current = Snapshot.bind(index, settings, embedder, analyzer)
+        self._checked = time.monotonic()
+
+    def refresh(self, min_interval: float = 1.0) -> bool:
+        """Switch to a newer complete build if ingest published one (checked at most once
+        per ``min_interval`` seconds). A broken new build is logged and the old one kept."""
+        now = time.monotonic()
+        if now - self._checked < min_interval:
+            return False
+        self._checked = now
+        live = store.current_build(self.settings.index_path)
+        if live is None or live == self.current.index.build:
+            return False
+        try:
+            index = LoadedIndex.open(self.settings, self.embedder.model_id)
+        except AssistantError as err:
+            log.warning("not switching to build %s: %s", live.name, err)
+            return False
+        self.current = Snapshot.bind(index, self.settings, self.embedder, self.analyzer)
+        log.info("switched to index build %s", index.build.name)
+        return True
