@@ -82,6 +82,12 @@ def overlap(terms: set[str], weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
+def _in_list(chunk: Chunk, sentence: Sentence) -> bool:
+    rel = sentence.start - chunk.start
+    line_start = chunk.text.rfind("\n", 0, rel) + 1
+    return chunk.text[line_start:rel].lstrip().startswith(("- ", "* ", "+ "))
+
+
 def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
     """Quotable units of a chunk: a whole list-item line, or one paragraph sentence.
 
@@ -90,10 +96,8 @@ def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
     """
     out: list[tuple[Sentence, list[int]]] = []
     for i, sentence in enumerate(chunk.sentences):
-        rel = sentence.start - chunk.start
-        line_start = chunk.text.rfind("\n", 0, rel) + 1
-        in_list = chunk.text[line_start:rel].lstrip().startswith(("- ", "* ", "+ "))
-        if out and in_list and out[-1][0].start - chunk.start >= line_start:
+        line_start = chunk.start + chunk.text.rfind("\n", 0, sentence.start - chunk.start) + 1
+        if out and _in_list(chunk, sentence) and out[-1][0].start >= line_start:
             prev, members = out[-1]
             span = chunk.text[prev.start - chunk.start : sentence.end - chunk.start]
             out[-1] = (Sentence(prev.start, sentence.end, span), [*members, i])
@@ -109,23 +113,30 @@ def candidates(
     query_vectors: np.ndarray,
     analyzer: Analyzer,
     weights: dict[str, float],
+    rank_by: int = 0,
 ) -> list[Candidate]:
-    """Every quotable unit of the hits, scored against the question."""
+    """Every quotable unit of the hits, scored against the question.
+
+    ``similarity`` is the best cosine over all ``query_vectors`` (the gate reads it);
+    the ranking uses row ``rank_by`` alone, the question's focus, because every passage
+    is about microneedling and the whole question would favour passages that merely
+    say so ("While generally safe, microneedling is not for everyone.").
+    """
+    vectors = np.atleast_2d(query_vectors)
     out = []
     for hit, row in zip(hits, rows, strict=True):
         matrix = index.sentence_matrix(row)
-        # Best of the whole question and its focus (the question minus the domain words
-        # every passage shares), so "How much does it cost?" meets "$700" either way.
-        sims = (matrix @ np.atleast_2d(query_vectors).T).max(axis=1)
+        all_sims = matrix @ vectors.T
+        sims, focus = all_sims.max(axis=1), all_sims[:, rank_by]
         for unit, members in units(hit.chunk):
             if not quotable(unit):
                 continue
             best = max(members, key=lambda i: sims[i])
             shared = overlap(set(analyzer.tokens(f"{hit.chunk.section} {unit.text}")), weights)
-            # Dense similarity leads; shared rare terms and a well-ranked chunk add to it.
-            sim = float(sims[best])
-            score = sim + 0.3 * shared + 0.05 * float(hit.dense_similarity or 0)
-            out.append(Candidate(hit.chunk, unit, matrix[best], sim, score, hit))
+            relevance = float(max(focus[i] for i in members))
+            # Relevance leads; shared rare terms and a well-ranked chunk add to it.
+            score = relevance + 0.3 * shared + 0.05 * float(hit.dense_similarity or 0)
+            out.append(Candidate(hit.chunk, unit, matrix[best], float(sims[best]), score, hit))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -177,12 +188,21 @@ def _add_other_views(pool: list[Candidate], selection: Selection, min_sim: float
 
 
 def with_context(cand: Candidate, picked: list[Candidate]) -> list[Sentence]:
-    """A sentence that leans on the one before it ("This is normal.") brings it along."""
+    """What a quoted unit needs to be read correctly: a sentence that leans on the one
+    before it ("This is normal.") brings that one along, and a list item brings its
+    list's lead-in ("Exercise caution or avoid if you have:"), each quoted as is."""
     before = [s for s in cand.chunk.sentences if s.end <= cand.sentence.start]
-    if before and _CONTINUATION.match(cand.sentence.text):
-        prev = before[-1]
-        if not any(p.sentence.start <= prev.start < p.sentence.end for p in picked):
-            return [prev, cand.sentence]
+    if not before:
+        return [cand.sentence]
+    prev = before[-1]
+    if _in_list(cand.chunk, cand.sentence):
+        lead = next((s for s in reversed(before) if not _in_list(cand.chunk, s)), None)
+        if lead is not None and lead.text.rstrip().endswith(":"):
+            return [lead, cand.sentence]
+    elif _CONTINUATION.match(cand.sentence.text) and not any(
+        p.sentence.start <= prev.start < p.sentence.end for p in picked
+    ):
+        return [prev, cand.sentence]
     return [cand.sentence]
 
 
@@ -215,5 +235,9 @@ def render(picked: list[Candidate], lead: str) -> tuple[str, list[Citation]]:
                 round(max(c.score for c in group), 4),
             )
         )
-        lines.extend(f"- {s.text} [{n}]" for s in spans)
+        nested = False  # list items under a quoted lead-in are shown under it
+        for s in spans:
+            nested = nested and _in_list(chunk, s)
+            lines.append(f"{'  ' if nested else ''}- {s.text} [{n}]")
+            nested = nested or s.text.rstrip().endswith(":")
     return "\n".join([lead, "", *lines]), citations

@@ -198,8 +198,9 @@ class Assistant:
     ) -> tuple[list[compose.Candidate], gate.GateResult]:
         """Quotable candidates scored against ``vectors``, and the gate's verdict on them."""
         s = self.settings
+        # vectors[1] is the focus: the question without the words every passage shares.
         pool = compose.candidates(
-            live.index, hits, rows, np.vstack(vectors), self.analyzer, weights
+            live.index, hits, rows, np.vstack(vectors), self.analyzer, weights, rank_by=1
         )
         verdict = gate.assess(
             question,

@@ -130,6 +130,21 @@ def test_questions_about_children_are_declined_with_the_doctor_note(bot) -> None
     assert not bot.ask("I'm 28, is it too early to start microneedling?").abstained
 
 
+def test_answers_rank_by_the_question_not_by_the_word_microneedling(bot) -> None:
+    reply = bot.ask("Is it ok to go to the gym the day after microneedling?")
+    first = reply.answer.split("\n")[2]
+    assert "For 24-48 hours, avoid activities that cause excessive sweating" in first
+    assert "chemotherapy" not in reply.answer
+
+
+def test_a_quoted_list_item_comes_with_its_lead_in(bot) -> None:
+    reply = bot.ask("Can I get microneedling if I have eczema on my face?")
+    lines = reply.answer.splitlines()
+    item = next(i for i, line in enumerate(lines) if "Eczema or psoriasis" in line)
+    assert lines[item - 1].startswith("- Exercise caution or avoid if you have: [")
+    assert lines[item].startswith("  - Eczema or psoriasis in the treatment area. [")
+
+
 def test_medication_questions_never_say_stop_on_your_own(bot) -> None:
     reply = bot.ask("I take warfarin, should I stop it before microneedling?")
     assert reply.safety == ["blood_thinners"]
