@@ -129,8 +129,8 @@ def candidates(
         all_sims = matrix @ vectors.T
         sims, focus = all_sims.max(axis=1), all_sims[:, rank_by]
         for unit, members in units(hit.chunk):
-            if not quotable(unit):
-                continue
+            if not quotable(unit) or (members[0] == 0 and _CONTINUATION.match(unit.text)):
+                continue  # "This is a critical distinction." with its antecedent elsewhere
             best = max(members, key=lambda i: sims[i])
             shared = overlap(set(analyzer.tokens(f"{hit.chunk.section} {unit.text}")), weights)
             relevance = float(max(focus[i] for i in members))
