@@ -271,3 +271,10 @@ def test_reply_to_dict_is_json_ready(bot) -> None:
     assert json.loads(json.dumps(data)) == data
     assert {"answer", "citations", "abstained", "safety", "query", "timings_ms"} <= set(data)
     assert data["timings_ms"]["total"] > 0
+
+
+def test_safety_patterns_match_whole_words(bot) -> None:
+    assert bot.safety_rules.detect("Is microdermabrasion gentler than microneedling?") == []
+    assert [t.name for t in bot.safety_rules.detect("I have abrasions on my chin")] == [
+        "open_wounds"
+    ]
