@@ -13,6 +13,7 @@ import numpy as np
 import yaml
 
 from . import compose, gate
+from .cautions import add_cautions
 from .embedding import Embedder, make_embedder, model_id_for
 from .followup import clean_history, context_of, rewrite
 from .gate import Vocabulary
@@ -254,7 +255,7 @@ class Assistant:
             )
             picked, conflict = selection.picked, selection.conflict
         if not uncovered:
-            picked = self._add_cautions(live, picked, topics)
+            picked = add_cautions(live, picked, topics, self.analyzer)
 
         if not picked:
             # Safety notes (the urgent one above all) stand even when nothing is quoted.
@@ -286,38 +287,6 @@ class Assistant:
             notes=notes,
             gate=verdict.to_dict(),
         )
-
-    def _add_cautions(
-        self, live: Snapshot, picked: list[compose.Candidate], topics: list[SafetyTopic]
-    ) -> list[compose.Candidate]:
-        """For each safety topic, make sure a matching caution passage is quoted."""
-        picked = list(picked)
-        for topic in topics:
-            have = [p for p in picked if topic.is_caution(p.sentence.text)]
-            if len(have) >= 1:
-                continue
-            retrieval = live.retriever.retrieve(topic.query, top_k=6)
-            rows = [live.retriever.row_of(h) for h in retrieval.hits]
-            pool = compose.candidates(
-                live.index,
-                retrieval.hits,
-                rows,
-                retrieval.query_vector,
-                self.analyzer,
-                live.vocabulary.weights(topic.query),
-            )
-            docs: set[str] = set()
-            for cand in pool:
-                if (
-                    topic.is_caution(cand.sentence.text)
-                    and cand.chunk.doc_id not in docs
-                    and all(p.sentence != cand.sentence for p in picked)
-                ):
-                    picked.append(cand)
-                    docs.add(cand.chunk.doc_id)
-                if len(docs) >= 2:
-                    break
-        return picked
 
     def support_checker(self) -> SupportChecker:
         """The offline citation-support check with this assistant's model and thresholds."""
