@@ -148,6 +148,9 @@ class Assistant:
                 settings.model_path,
                 settings.embed_batch_size,
                 settings.data_dir / "models",
+                # Answering embeds one short query at a time, several answers at once:
+                # extra intra-op threads only spin and compete with the other answers.
+                threads=settings.query_threads,
             )
         generator = None
         if settings.generator == "llm":
