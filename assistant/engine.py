@@ -90,6 +90,9 @@ class Assistant:
         self.generator = generator
         self._live = self._bind(index)
         self._checked = time.monotonic()
+        # Embeddings of fixed texts from the data files (the safety topics' queries),
+        # computed on first use: they depend only on the model, never on a question.
+        self._fixed_vectors: dict[str, np.ndarray] = {}
 
     def _bind(self, index: LoadedIndex) -> _Live:
         vocabulary = Vocabulary(self.analyzer, index.chunks)
@@ -186,11 +189,13 @@ class Assistant:
         topics = self.safety_rules.detect(query)
 
         t0 = time.perf_counter()
-        retrieval = live.retriever.retrieve(query)
+        weights = live.vocabulary.weights(query)
+        vectors = self.query_vectors(query, weights)
+        retrieval = live.retriever.retrieve_vector(query, vectors[0])
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        reply = self._compose(live, text, query, retrieval.hits, retrieval.query_vector, topics)
+        reply = self._compose(live, text, query, retrieval.hits, vectors, weights, topics)
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
             t0 = time.perf_counter()
@@ -214,12 +219,18 @@ class Assistant:
         return rewrite(question, turns, self.analyzer)
 
     # -- internals ---------------------------------------------------------------------
-    def focus_vector(self, query: str, vector: Any, weights: dict[str, float]) -> Any:
-        """Embed the question without the domain words every passage shares."""
+    def query_vectors(self, query: str, weights: dict[str, float]) -> list[Any]:
+        """The query's vector and its focus's: the question without the domain words every
+        passage shares (the query's own vector again when that changes nothing).
+
+        Both are embedded in one call: one model run instead of two (the shorter text is
+        padded, and padding is masked out, so the vectors are the same).
+        """
         focus = _DOMAIN_WORDS.sub(" ", query)
         if not weights or focus.split() == query.split():
-            return vector
-        return self.embedder.embed([focus])[0]
+            vector = self.embedder.embed([query])[0]
+            return [vector, vector]
+        return list(self.embedder.embed([query, focus]))
 
     def anchored_vector(self, query: str) -> Any:
         """The question embedded as explicitly about the assistant's one subject."""
@@ -250,6 +261,9 @@ class Assistant:
             min_coverage=s.gate_min_coverage,
             noise_similarity=s.gate_noise_similarity,
             follow_up=context_of(query),
+            # vectors[0] is the query's; it is the question's too unless a follow-up was
+            # rewritten.
+            question_vector=vectors[0] if query == question else None,
         )
         return pool, verdict
 
@@ -259,13 +273,12 @@ class Assistant:
         question: str,
         query: str,
         hits: list[Hit],
-        vector: Any,
+        vectors: list[Any],
+        weights: dict[str, float],
         topics: list[SafetyTopic],
     ) -> Reply:
         s = self.settings
         rows = [live.retriever.row_of(h) for h in hits]
-        weights = live.vocabulary.weights(query)
-        vectors = [vector, self.focus_vector(query, vector, weights)]
         pool, verdict = self._judge(live, question, query, hits, rows, vectors, weights)
         if not verdict.answerable and verdict.coverage >= 1.0 and not _DOMAIN_WORDS.search(query):
             # Every topic term is in one passage and the question names no subject
@@ -332,7 +345,10 @@ class Assistant:
             have = [p for p in picked if topic.is_caution(p.sentence.text)]
             if len(have) >= 1:
                 continue
-            retrieval = live.retriever.retrieve(topic.query, top_k=6)
+            vector = self._fixed_vectors.get(topic.query)
+            if vector is None:
+                vector = self._fixed_vectors[topic.query] = live.retriever.embed_query(topic.query)
+            retrieval = live.retriever.retrieve_vector(topic.query, vector, top_k=6)
             rows = [live.retriever.row_of(h) for h in retrieval.hits]
             pool = compose.candidates(
                 live.index,
