@@ -36,17 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
-    from assistant.ui import build_app, launch_options
+    from assistant.ui import launch
 
-    demo = build_app(bot, settings)
-    _, url, _ = demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(),
-    )
-    print(f"Running on {url.rstrip('/')}", flush=True)
+    demo, url = launch(bot, settings, args.host, args.port)
+    print(f"Running on {url}", flush=True)
     demo.block_thread()
     return 0
 

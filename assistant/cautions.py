@@ -7,6 +7,8 @@ found by retrieving with the topic's own query.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import compose
 from .keyword import Analyzer
 from .live_index import Snapshot
@@ -20,13 +22,20 @@ def add_cautions(
     picked: list[compose.Candidate],
     topics: list[SafetyTopic],
     analyzer: Analyzer,
+    query_vectors: dict[str, np.ndarray],
 ) -> list[compose.Candidate]:
-    """``picked`` plus, for each topic none of them covers, its caution passages."""
+    """``picked`` plus, for each topic none of them covers, its caution passages.
+
+    ``query_vectors`` caches the topics' query embeddings (fixed texts) across questions.
+    """
     picked = list(picked)
     for topic in topics:
         if any(topic.is_caution(p.sentence.text) for p in picked):
             continue
-        retrieval = live.retriever.retrieve(topic.query, top_k=6)
+        vector = query_vectors.get(topic.query)
+        if vector is None:
+            vector = query_vectors[topic.query] = live.retriever.embed_query(topic.query)
+        retrieval = live.retriever.retrieve_vector(topic.query, vector, top_k=6)
         rows = [live.retriever.row_of(h) for h in retrieval.hits]
         pool = compose.candidates(
             live.index,

@@ -7,6 +7,7 @@ wording from ``data/wording.yaml``; nothing is paraphrased.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,7 +78,7 @@ def quotable(sentence: Sentence) -> bool:
     return len(text) >= 20 and not text.endswith(("?", ":"))
 
 
-def overlap(terms: set[str], weights: dict[str, float]) -> float:
+def overlap(terms: AbstractSet[str], weights: dict[str, float]) -> float:
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
@@ -132,7 +133,7 @@ def candidates(
             if not quotable(unit) or (members[0] == 0 and _CONTINUATION.match(unit.text)):
                 continue  # "This is a critical distinction." with its antecedent elsewhere
             best = max(members, key=lambda i: sims[i])
-            shared = overlap(set(analyzer.tokens(f"{hit.chunk.section} {unit.text}")), weights)
+            shared = overlap(analyzer.passage_terms(f"{hit.chunk.section} {unit.text}"), weights)
             relevance = float(max(focus[i] for i in members))
             # Relevance leads; shared rare terms and a well-ranked chunk add to it.
             score = relevance + 0.3 * shared + 0.05 * float(hit.dense_similarity or 0)

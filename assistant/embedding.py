@@ -70,16 +70,23 @@ class TorchEmbedder:
 
 
 def make_embedder(
-    backend: str, model_path: Path | None, batch_size: int, cache_dir: Path
+    backend: str,
+    model_path: Path | None,
+    batch_size: int,
+    cache_dir: Path,
+    threads: int | None = None,
 ) -> Embedder:
-    """The embedder named by settings; ONNX models are exported once into ``cache_dir``."""
+    """The embedder named by settings; ONNX models are exported once into ``cache_dir``.
+
+    ``threads``: ONNX Runtime intra-op threads (default: one per core). Torch ignores it.
+    """
     if backend == "torch":
         return TorchEmbedder(model_path, batch_size)
     if backend in ("onnx", "onnx-fp32"):
         from .onnx_backend import OnnxEmbedder
 
         return OnnxEmbedder.from_cache(
-            model_path, batch_size, cache_dir, quantized=backend == "onnx"
+            model_path, batch_size, cache_dir, quantized=backend == "onnx", threads=threads
         )
     raise ValueError(f"Unknown embedding backend: {backend!r} (use {', '.join(BACKENDS)})")
 

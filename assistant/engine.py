@@ -82,6 +82,9 @@ class Assistant:
         self.wording = load_wording()
         self.generator = generator
         self.live_index = LiveIndex(settings, index, embedder, self.analyzer)
+        # Embeddings of fixed texts from the data files (the safety topics' queries),
+        # computed on first use: they depend only on the model, never on a question.
+        self._fixed_vectors: dict[str, np.ndarray] = {}
 
     # The current build's parts, for callers outside a question (the app, evals, tests).
     # A question itself takes one ``Snapshot`` and uses it from start to end.
@@ -113,6 +116,9 @@ class Assistant:
                 settings.model_path,
                 settings.embed_batch_size,
                 settings.data_dir / "models",
+                # Answering embeds one short query at a time, several answers at once:
+                # extra intra-op threads only spin and compete with the other answers.
+                threads=settings.query_threads,
             )
         generator = None
         if settings.generator == "llm":
@@ -148,11 +154,13 @@ class Assistant:
         topics = self.safety_rules.detect(query)
 
         t0 = time.perf_counter()
-        retrieval = live.retriever.retrieve(query)
+        weights = live.vocabulary.weights(query)
+        vectors = self.query_vectors(query, weights)
+        retrieval = live.retriever.retrieve_vector(query, vectors[0])
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        reply = self._compose(live, text, query, retrieval.hits, retrieval.query_vector, topics)
+        reply = self._compose(live, text, query, retrieval.hits, vectors, weights, topics)
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
             t0 = time.perf_counter()
@@ -176,12 +184,18 @@ class Assistant:
         return rewrite(question, turns, self.analyzer)
 
     # -- internals ---------------------------------------------------------------------
-    def focus_vector(self, query: str, vector: Any, weights: dict[str, float]) -> Any:
-        """Embed the question without the domain words every passage shares."""
+    def query_vectors(self, query: str, weights: dict[str, float]) -> list[Any]:
+        """The query's vector and its focus's: the question without the domain words every
+        passage shares (the query's own vector again when that changes nothing).
+
+        Both are embedded in one call: one model run instead of two (the shorter text is
+        padded, and padding is masked out, so the vectors are the same).
+        """
         focus = _DOMAIN_WORDS.sub(" ", query)
         if not weights or focus.split() == query.split():
-            return vector
-        return self.embedder.embed([focus])[0]
+            vector = self.embedder.embed([query])[0]
+            return [vector, vector]
+        return list(self.embedder.embed([query, focus]))
 
     def anchored_vector(self, query: str) -> Any:
         """The question embedded as explicitly about the assistant's one subject."""
@@ -213,6 +227,9 @@ class Assistant:
             min_coverage=s.gate_min_coverage,
             noise_similarity=s.gate_noise_similarity,
             follow_up=context_of(query),
+            # vectors[0] is the query's; it is the question's too unless a follow-up was
+            # rewritten.
+            question_vector=vectors[0] if query == question else None,
         )
         return pool, verdict
 
@@ -222,13 +239,12 @@ class Assistant:
         question: str,
         query: str,
         hits: list[Hit],
-        vector: Any,
+        vectors: list[Any],
+        weights: dict[str, float],
         topics: list[SafetyTopic],
     ) -> Reply:
         s = self.settings
         rows = [live.retriever.row_of(h) for h in hits]
-        weights = live.vocabulary.weights(query)
-        vectors = [vector, self.focus_vector(query, vector, weights)]
         pool, verdict = self._judge(live, question, query, hits, rows, vectors, weights)
         if not verdict.answerable and verdict.coverage >= 1.0 and not _DOMAIN_WORDS.search(query):
             # Every topic term is in one passage and the question names no subject
@@ -255,7 +271,7 @@ class Assistant:
             )
             picked, conflict = selection.picked, selection.conflict
         if not uncovered:
-            picked = add_cautions(live, picked, topics, self.analyzer)
+            picked = add_cautions(live, picked, topics, self.analyzer, self._fixed_vectors)
 
         if not picked:
             # Safety notes (the urgent one above all) stand even when nothing is quoted.

@@ -16,6 +16,8 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from .embedding import Embedder
 from .followup import topic_tokens
 from .keyword import Analyzer
@@ -83,8 +85,8 @@ class Vocabulary:
         return out
 
 
-def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> set[str]:
-    return set(analyzer.tokens(f"{chunk.title} {chunk.section} {chunk.text}"))
+def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
+    return analyzer.passage_terms(f"{chunk.title} {chunk.section} {chunk.text}")
 
 
 def coverage(weights: dict[str, float], hits: list[Hit], analyzer: Analyzer) -> float:
@@ -122,15 +124,23 @@ def assess(
     min_coverage: float,
     noise_similarity: float,
     follow_up: str | None = None,
+    question_vector: np.ndarray | None = None,
 ) -> GateResult:
-    """Judge the question; a follow-up is also judged with its conversation context."""
+    """Judge the question; a follow-up is also judged with its conversation context.
+
+    ``question_vector``: the question's embedding when the caller already has it (one
+    model run fewer; an embedding does not depend on what it is batched with).
+    """
     weights = vocabulary.weights(question)
     unknown = vocabulary.unknown_words(question)
     kept = 1.0
     if unknown and weights:
         rest = " ".join(w for w in _WORD.findall(question) if w not in unknown)
-        vectors = embedder.embed([question, rest or "?"])
-        kept = float(vectors[0] @ vectors[1])
+        if question_vector is None:
+            question_vector, rest_vector = embedder.embed([question, rest or "?"])
+        else:
+            rest_vector = embedder.embed([rest or "?"])[0]
+        kept = float(question_vector @ rest_vector)
         if kept >= noise_similarity:
             # The question means nearly the same without them: chit-chat, not topic.
             # Names and acronyms (FDA, Botox) always name a topic, however short.

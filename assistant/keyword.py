@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -43,6 +43,10 @@ class Analyzer:
         self.canonical = variants
         alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
         self._phrases = re.compile(rf"(?<![a-z0-9_])(?:{alternation})(?![a-z0-9_])")
+        # Every question tokenizes its retrieved passages again (the gate's coverage, the
+        # composer's term overlap): the same few hundred texts of a small corpus. Only
+        # passages come here, never a question, so what is kept is bounded by the corpus.
+        self.passage_terms = lru_cache(maxsize=8192)(self._term_set)
 
     @classmethod
     def from_package(cls) -> Analyzer:
@@ -58,6 +62,9 @@ class Analyzer:
     def fold(self, text: str) -> str:
         lowered = text.lower().replace("’", "'")
         return self._phrases.sub(lambda m: f" {self.canonical[m.group(0)]} ", lowered)
+
+    def _term_set(self, text: str) -> frozenset[str]:
+        return frozenset(self.tokens(text))
 
     def tokens(self, text: str) -> list[str]:
         words = [w.replace("'", "").replace("’", "") for w in _TOKEN.findall(self.fold(text))]

@@ -452,7 +452,13 @@ class OnnxEmbedder:
 
     @classmethod
     def from_cache(
-        cls, model_path: Path | None, batch_size: int, cache_dir: Path, *, quantized: bool = True
+        cls,
+        model_path: Path | None,
+        batch_size: int,
+        cache_dir: Path,
+        *,
+        quantized: bool = True,
+        threads: int | None = None,
     ) -> OnnxEmbedder:
         """Load the cached export (int8, or the fp32 model it was quantized from),
         exporting first if it is missing or stale."""
@@ -460,7 +466,8 @@ class OnnxEmbedder:
         out_dir = Path(cache_dir) / CACHE_NAME
         if not cache_is_current(out_dir, source):
             export_int8(source, out_dir)
-        return cls(out_dir, batch_size, model_file=INT8_FILE if quantized else FP32_FILE)
+        model_file = INT8_FILE if quantized else FP32_FILE
+        return cls(out_dir, batch_size, model_file=model_file, threads=threads)
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

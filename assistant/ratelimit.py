@@ -60,3 +60,13 @@ class RateLimiter:
             # Still full of active clients: drop the one idle the longest.
             oldest = min(self._events, key=lambda k: self._events[k][-1])
             del self._events[oldest]
+
+
+def client_key(request: object | None) -> str:
+    """The rate-limit key of a Gradio or Starlette request: the client's address as the
+    server sees it.
+
+    Forwarded-for headers are ignored on purpose: a client can set them freely.
+    """
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", None) or "unknown")

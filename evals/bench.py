@@ -367,6 +367,8 @@ class Context:
         return self._embedders[backend]
 
     def bot(self, backend: str) -> Any:
+        """The assistant as the app loads it: its own embedder, with the answering
+        thread count (``query_threads``), not the batch embedder of the throughput runs."""
         if backend not in self._bots:
             from assistant.engine import Assistant
 
@@ -374,7 +376,7 @@ class Context:
             settings = self.settings.model_copy(
                 update={"embed_backend": backend, "index_dir": self.index_dir(backend)}
             )
-            self._bots[backend] = Assistant.load(settings, embedder=self.embedder(backend))
+            self._bots[backend] = Assistant.load(settings)
         return self._bots[backend]
 
 
@@ -879,15 +881,29 @@ def bench_scale(ctx: Context) -> Section:
 
 
 # -- load: concurrent API clients ------------------------------------------------------------
+Ask = tuple[str, list[Any]]  # a question and its history
+Call = Callable[[Any, str, str, list[Any]], str | None]
+
+
 @dataclass
 class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
-def call_ask(client: Any, url: str, question: str, history_json: str) -> str | None:
+def call_json(client: Any, url: str, question: str, history: list[Any]) -> str | None:
+    """One ``POST /api/ask`` (the app's JSON API); ``None`` on success, else the error."""
+    response = client.post(f"{url}/api/ask", json={"question": question, "history": history})
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    return None if "answer" in response.json() else "reply without an answer"
+
+
+def call_gradio(client: Any, url: str, question: str, history: list[Any]) -> str | None:
     """One ``/ask`` call over Gradio's REST API; ``None`` on success, else the error."""
-    posted = client.post(f"{url}/gradio_api/call/ask", json={"data": [question, history_json]})
+    posted = client.post(
+        f"{url}/gradio_api/call/ask", json={"data": [question, json.dumps(history)]}
+    )
     if posted.status_code != 200:
         return f"HTTP {posted.status_code} on call"
     event_id = posted.json()["event_id"]
@@ -904,20 +920,27 @@ def call_ask(client: Any, url: str, question: str, history_json: str) -> str | N
     return f"stream ended without a result (last event {event!r})"
 
 
+# What the load section measures: the JSON API (the target row) and Gradio's API.
+ENDPOINTS: dict[str, tuple[str, Call]] = {
+    "json": ("`POST /api/ask` (JSON API)", call_json),
+    "gradio": ("Gradio `/ask` (`/gradio_api/call/ask` + event stream)", call_gradio),
+}
+
+
 def client_loop(
-    url: str, questions: Sequence[tuple[str, str]], first: int, deadline: float, out: LoadResult
+    call: Call, url: str, questions: Sequence[Ask], first: int, deadline: float, out: LoadResult
 ) -> None:
-    """One client: ask questions back to back until the deadline."""
+    """One client: ask questions back to back (a closed loop) until the deadline."""
     import httpx
 
     i = first
-    with httpx.Client(timeout=120) as client:
+    with httpx.Client(timeout=120) as client:  # one keep-alive connection per client
         while time.perf_counter() < deadline:
             question, history = questions[i % len(questions)]
             i += 1
             start = time.perf_counter()
             try:
-                error = call_ask(client, url, question, history)
+                error = call(client, url, question, history)
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
             out.latencies_ms.append(ms_since(start))
@@ -926,7 +949,7 @@ def client_loop(
 
 
 def run_load(
-    url: str, questions: Sequence[tuple[str, str]], clients: int, seconds: float
+    call: Call, url: str, questions: Sequence[Ask], clients: int, seconds: float
 ) -> tuple[list[LoadResult], float]:
     """Run ``clients`` threads for ``seconds``; (per-client results, wall seconds)."""
     results = [LoadResult() for _ in range(clients)]
@@ -934,7 +957,7 @@ def run_load(
     deadline = start + seconds
     step = max(1, len(questions) // clients)
     threads = [
-        threading.Thread(target=client_loop, args=(url, questions, i * step, deadline, r))
+        threading.Thread(target=client_loop, args=(call, url, questions, i * step, deadline, r))
         for i, r in enumerate(results)
     ]
     for thread in threads:
@@ -944,6 +967,75 @@ def run_load(
     return results, time.perf_counter() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_load(
+    call: Call, url: str, pid: int, questions: Sequence[Ask], plan: Plan
+) -> dict[str, Any]:
+    """One closed-loop run, with the CPU the server and this load generator used."""
+    load_before = load_average()
+    server_before, client_before = cpu_seconds(pid), time.process_time()
+    results, wall = run_load(call, url, questions, plan.load_clients, plan.load_seconds)
+    server_cpu = cpu_seconds(pid) - server_before
+    client_cpu = time.process_time() - client_before
+    latencies = [x for r in results for x in r.latencies_ms]
+    errors = [e for r in results for e in r.errors]
+    n = max(1, len(latencies))
+    return {
+        "requests": len(latencies),
+        "wall_s": wall,
+        "rps": len(latencies) / wall,
+        "p50_ms": percentile(latencies, 0.5),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "errors": len(errors),
+        "first_errors": sorted(set(errors))[:3],
+        "server_cpu_ms_per_request": server_cpu * 1000 / n,
+        "client_cpu_ms_per_request": client_cpu * 1000 / n,
+        "server_cores": server_cpu / wall,
+        "client_cores": client_cpu / wall,
+        "load_before": load_before,
+        "load_after": load_average(),
+    }
+
+
+def load_row(name: str, clients: int, r: dict[str, Any]) -> list[str]:
+    return [
+        ENDPOINTS[name][0],
+        str(clients),
+        fmt_s(r["wall_s"]),
+        str(r["requests"]),
+        f"{r['rps']:.1f}",
+        fmt_ms(r["p50_ms"]),
+        fmt_ms(r["p95_ms"]),
+        fmt_ms(r["p99_ms"]),
+        str(r["errors"]),
+        f"{r['server_cpu_ms_per_request']:.1f} ms ({r['server_cores']:.2f} cores)",
+        f"{r['client_cpu_ms_per_request']:.1f} ms ({r['client_cores']:.2f} cores)",
+        f"{r['load_before']} → {r['load_after']}",
+    ]
+
+
+LOAD_HEADERS = [
+    "endpoint",
+    "clients",
+    "duration",
+    "requests",
+    "requests/s",
+    "p50",
+    "p95",
+    "p99",
+    "errors",
+    "server CPU per request",
+    "load-generator CPU per request",
+    "load average before → after",
+]
+
+
 def bench_load(ctx: Context) -> Section:
     import httpx
 
@@ -951,81 +1043,64 @@ def bench_load(ctx: Context) -> Section:
     backend = ctx.settings.embed_backend
     section = Section("load", f"Load ({plan.load_clients} concurrent API clients)")
     limit = ctx.settings.max_question_chars
-    questions = [(c.question, json.dumps(c.history)) for c in eval_cases() if askable(c, limit)]
+    questions = [(c.question, list(c.history)) for c in eval_cases() if askable(c, limit)]
+    # The rate limit (30 questions per client per minute by default) would refuse almost
+    # every request of 32 clients sharing one address; it is raised for this run, and the
+    # note says so. Its own cost (a lock and a deque per request) is still paid.
     env = ctx.env(backend, SKINQA_RATE_LIMIT_PER_MINUTE=str(10**9))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    runs: dict[str, dict[str, Any]] = {}
     with running_app(env, port) as proc:
         wait_http_ok(url + "/", proc)
         with httpx.Client(timeout=120) as client:  # warm-up: first-call costs
-            call_ask(client, url, COLD_QUESTION, "[]")
-        log(f"load: {plan.load_clients} clients for {plan.load_seconds:.0f} s")
-        results, wall = run_load(url, questions, plan.load_clients, plan.load_seconds)
+            for _, call in ENDPOINTS.values():
+                call(client, url, COLD_QUESTION, [])
+        for name, (label, call) in ENDPOINTS.items():
+            log(f"load: {plan.load_clients} clients for {plan.load_seconds:.0f} s on {label}")
+            runs[name] = measure_load(call, url, proc.pid, questions, plan)
         server_peak = proc_status("VmHWM", proc.pid)
-    latencies = [x for r in results for x in r.latencies_ms]
-    errors = [e for r in results for e in r.errors]
-    p50, p95, p99 = (percentile(latencies, q) for q in (0.5, 0.95, 0.99))
-    rps = len(latencies) / wall
-    section.rows += [
-        Row(
-            "`/ask` p95 latency under load",
-            fmt_ms(p95),
-            "≤ 500 ms",
-            p95 <= TARGETS["load_p95_ms"],
-            "1 run",
-        ),
-        Row("errors under load", f"{len(errors)} of {len(latencies)}", "0", not errors, "1 run"),
-    ]
-    section.tables.append(
-        Table(
-            [
-                "clients",
-                "duration",
-                "requests",
-                "requests/s",
-                "p50",
-                "p95",
-                "p99",
-                "errors",
-                "server peak RSS",
-            ],
-            [
-                [
-                    str(plan.load_clients),
-                    fmt_s(wall),
-                    str(len(latencies)),
-                    f"{rps:.1f}",
-                    fmt_ms(p50),
-                    fmt_ms(p95),
-                    fmt_ms(p99),
-                    str(len(errors)),
-                    f"{server_peak:.0f} MiB",
-                ]
-            ],
-        )
-    )
-    if errors:
-        section.notes.append("First errors: " + "; ".join(sorted(set(errors))[:3]))
-    section.data = {
-        "requests": len(latencies),
-        "wall_s": wall,
-        "rps": rps,
-        "p50_ms": p50,
-        "p95_ms": p95,
-        "p99_ms": p99,
-        "errors": len(errors),
-    }
+    for name, r in runs.items():
+        what = ENDPOINTS[name][0]
+        target = name == "json"  # the API clients are pointed at; Gradio's is for comparison
+        section.rows += [
+            Row(
+                f"{what} p95 latency under load",
+                fmt_ms(r["p95_ms"]),
+                "≤ 500 ms" if target else "",
+                r["p95_ms"] <= TARGETS["load_p95_ms"] if target else None,
+                "1 run",
+            ),
+            Row(
+                f"{what} errors under load",
+                f"{r['errors']} of {r['requests']}",
+                "0" if target else "",
+                not r["errors"] if target else None,
+                "1 run",
+            ),
+        ]
+        if r["errors"]:
+            section.notes.append(f"First errors ({what}): " + "; ".join(r["first_errors"]))
+    rows = [load_row(name, plan.load_clients, r) for name, r in runs.items()]
+    section.tables.append(Table(LOAD_HEADERS, rows))
+    section.data = {**runs, "server_peak_rss_mib": server_peak}
     section.notes += [
         f"`app.py` in a subprocess on loopback ({backend} backend, default index, "
         f"`SKINQA_CONCURRENCY={ctx.settings.concurrency}` answers at once, "
-        "`SKINQA_RATE_LIMIT_PER_MINUTE` raised so the limiter never refuses). "
-        f"{plan.load_clients} threads in this process ask back to back for "
-        f"{plan.load_seconds:.0f} s, cycling through the {len(questions)} askable eval "
-        "questions with their history.",
-        "Clients speak raw HTTP to Gradio's REST API (`POST /gradio_api/call/ask`, then the "
-        "event stream), which is lighter than 32 `gradio_client.Client`s on a 2-core machine "
-        "where the clients share the CPU with the server. Latency is per request, from the "
-        "POST to the `complete` event. 1 run (each request is a sample).",
+        f"`SKINQA_QUERY_THREADS={ctx.settings.query_threads}`, "
+        "`SKINQA_RATE_LIMIT_PER_MINUTE` raised to 10^9 so the limiter never refuses: all "
+        "clients share one address, and the default 30 a minute would refuse nearly every "
+        f"request). {plan.load_clients} threads in this process ask back to back (a closed "
+        f"loop) for {plan.load_seconds:.0f} s, cycling through the {len(questions)} askable "
+        "eval questions with their history; each thread keeps one HTTP connection. Latency "
+        "is per request, from sending it to the complete reply. 1 run per endpoint, one "
+        f"after the other on the same server (server peak RSS {server_peak:.0f} MiB).",
+        "The JSON API is one `POST /api/ask` per question. Gradio's API is two requests: "
+        "`POST /gradio_api/call/ask`, then its event stream until the `complete` event. "
+        "No answer or embedding is cached: every request computes its answer.",
+        "CPU per request is the process's user + system CPU over the run divided by the "
+        "requests (`cores` = CPU seconds per wall second): the load generator runs on the "
+        "same 2 cores as the server, so its share is shown rather than assumed small.",
     ]
     return section
 
@@ -1239,7 +1314,8 @@ def compare_with_llamaindex(ctx: Context) -> Comparison:
     from llama_index.core.node_parser import SentenceSplitter
 
     backend = ctx.settings.embed_backend
-    bot, embedder = ctx.bot(backend), ctx.embedder(backend)
+    bot = ctx.bot(backend)
+    embedder = bot.embedder  # both sides embed queries with the same model session
     cases = [c for c in eval_cases() if c.gold_sources]
     files, doc_ids = corpus_doc_ids(bot)
     log("llama-index: building the default index and a chunk-size-matched one")

@@ -41,19 +41,11 @@ def free_port() -> int:
 @contextmanager
 def running_app(bot: Any, settings: Any) -> Iterator[str]:
     """The real app on a free localhost port, in a background thread; yields its URL."""
-    from assistant.ui import build_app, launch_options
+    from assistant.ui import launch
 
-    demo = build_app(bot, settings)
-    port = free_port()
-    demo.launch(
-        prevent_thread_lock=True,
-        server_name="127.0.0.1",
-        server_port=port,
-        quiet=True,
-        **launch_options(),
-    )
+    demo, base = launch(bot, settings, "127.0.0.1", free_port())
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base
     finally:
         demo.close()
 
@@ -186,7 +178,7 @@ def test_staff_events_refuse_a_session_that_has_not_logged_in(url) -> None:
 
 
 def test_staff_login_checks_both_fields(built_settings) -> None:
-    from assistant.ui import check_login
+    from assistant.ui_handlers import check_login
 
     settings = built_settings.model_copy(
         update={"staff_user": "staff", "staff_password": SecretStr("correct horse")}
@@ -200,7 +192,7 @@ def test_staff_login_checks_both_fields(built_settings) -> None:
 
 
 def test_login_handler_refuses_a_wrong_password(bot, built_settings, tmp_path) -> None:
-    from assistant.ui import ChatApp
+    from assistant.ui_handlers import ChatApp
 
     settings = app_settings(
         built_settings, tmp_path, staff_user="staff", staff_password=SecretStr("pw")
@@ -219,7 +211,7 @@ def test_login_handler_refuses_a_wrong_password(bot, built_settings, tmp_path) -
 def test_staff_handlers_check_the_session_flag(bot, built_settings, tmp_path) -> None:
     import gradio as gr
 
-    from assistant.ui import ChatApp
+    from assistant.ui_handlers import ChatApp
 
     app = ChatApp(bot, app_settings(built_settings, tmp_path))
     with pytest.raises(gr.Error):
@@ -249,7 +241,7 @@ def test_rate_limit_answers_the_fourth_call_with_a_clear_error(
 
 
 def test_rate_limit_in_the_chat_is_a_message(bot, built_settings, tmp_path) -> None:
-    from assistant.ui import ChatApp
+    from assistant.ui_handlers import ChatApp
 
     app = ChatApp(bot, app_settings(built_settings, tmp_path, rate_limit_per_minute=1))
     *_, (_, first, _) = app.client_respond("Does it hurt?", [], {}, None)
@@ -301,7 +293,7 @@ class CountingBot:
 
 
 def test_chat_computes_once_then_streams(bot, built_settings, tmp_path) -> None:
-    from assistant.ui import ChatApp
+    from assistant.ui_handlers import ChatApp
 
     spy = CountingBot(bot)
     app = ChatApp(spy, app_settings(built_settings, tmp_path))  # type: ignore[arg-type]
@@ -391,7 +383,7 @@ def test_feedback_writes_from_several_processes(tmp_path) -> None:
 def test_like_and_comment_handlers_write_records(bot, built_settings, tmp_path) -> None:
     import gradio as gr
 
-    from assistant.ui import ChatApp
+    from assistant.ui_handlers import ChatApp
 
     settings = app_settings(built_settings, tmp_path)
     app = ChatApp(bot, settings)

@@ -169,3 +169,30 @@ def test_llamaindex_baseline_runs_on_a_tiny_input(bot, embedder) -> None:
     # Built explicitly: llama-index's global Settings must not have been touched.
     assert LlamaSettings._embed_model is None
     assert LlamaSettings._transformations is None
+
+
+# -- load: the clients against the real app ----------------------------------------------
+@pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'")
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+def test_load_clients_get_answers_from_both_apis(bot, built_settings, tmp_path) -> None:
+    import os
+    from dataclasses import replace
+
+    from evals.bench import ENDPOINTS, QUICK, measure_load
+
+    from .test_app import COST_QUESTION, app_settings, running_app
+
+    questions = [
+        ("Does it hurt?", []),
+        ("And how often?", [{"role": "user", "content": COST_QUESTION}]),
+    ]
+    plan = replace(QUICK, load_clients=2, load_seconds=1.0)
+    settings = app_settings(built_settings, tmp_path, rate_limit_per_minute=10**9)
+    with running_app(bot, settings) as base:
+        for _, call in ENDPOINTS.values():
+            # The app runs in this process here, so its CPU is this process's too.
+            result = measure_load(call, base, os.getpid(), questions, plan)
+            assert result["requests"] >= 2, result
+            assert result["errors"] == 0, result["first_errors"]
+            assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
+            assert result["server_cpu_ms_per_request"] > 0

@@ -7,6 +7,7 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,14 +155,15 @@ def test_the_real_engine_passes_the_gate_on_a_sample(bot, subset) -> None:
 
 def test_a_broken_retriever_fails_the_gate(bot, subset, monkeypatch, tmp_path) -> None:
     rng = random.Random(7)
-    real = bot.retriever.retrieve
+    real = bot.retriever.retrieve_vector
 
-    def random_chunks(query: str, top_k: int | None = None) -> Retrieval:
-        result = real(query, top_k)
+    def random_chunks(query: str, vector: Any, top_k: int | None = None) -> Retrieval:
+        result = real(query, vector, top_k)
         chunks = rng.sample(bot.index.chunks, len(result.hits))
         return Retrieval([Hit(c, 0.0) for c in chunks], result.query_vector)
 
-    monkeypatch.setattr(bot.retriever, "retrieve", random_chunks)
+    # The engine embeds the query itself (with its focus, in one call), then retrieves.
+    monkeypatch.setattr(bot.retriever, "retrieve_vector", random_chunks)
     results = runner.run(bot, subset)
     summary = metrics.aggregate(results)
     failures = metrics.gate_failures(summary, None)

@@ -1,0 +1,258 @@
+"""Event handlers of the web app: the chats, feedback, the staff login and the sources.
+
+The layout that wires them is in ``ui.py``; HTML rendering in ``ui_render.py``; the API's
+checks in ``web_api.py``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import gradio as gr
+
+from .engine import Assistant
+from .feedback import FeedbackLog
+from .ratelimit import RateLimiter, client_key
+from .settings import Settings
+from .ui_render import (
+    article_markdown,
+    article_rows,
+    details_markdown,
+    load_ui_text,
+    render_reply,
+    retrieved_rows,
+    stream_markdown,
+)
+from .web_api import Answerer, ApiError
+
+log = logging.getLogger(__name__)
+
+MAX_COMMENT_CHARS = 2000
+LOGIN_ATTEMPTS_PER_MINUTE = 10
+# Session-state keys are strings: gr.State values are deep-copied and JSON-friendly.
+Turns = dict[str, dict[str, Any]]
+
+
+def staff_login_required(settings: Settings) -> bool:
+    return bool(settings.staff_user and settings.staff_password)
+
+
+def check_login(settings: Settings, user: str, password: str) -> bool:
+    """Constant-time check of the staff credentials; False when none are configured."""
+    if not staff_login_required(settings):
+        return False
+    assert settings.staff_user is not None and settings.staff_password is not None
+    # Compare both fields every time (no short-circuit), so timing shows neither.
+    user_ok = hmac.compare_digest((user or "").encode("utf-8"), settings.staff_user.encode("utf-8"))
+    password_ok = hmac.compare_digest(
+        (password or "").encode("utf-8"),
+        settings.staff_password.get_secret_value().encode("utf-8"),
+    )
+    return user_ok and password_ok
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _notice(message: str) -> str:
+    return f'<div class="sq-notice">{html.escape(message)}</div>'
+
+
+class ChatApp:
+    """Event handlers of the app; one instance per app, shared by every session."""
+
+    def __init__(self, bot: Assistant, settings: Settings) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.text = load_ui_text()
+        # One answerer: the chat and both APIs share its rate limit and answer slots.
+        self.answerer = Answerer(bot, settings, self.text)
+        self.limiter = self.answerer.limiter
+        self.feedback_limiter = RateLimiter(4 * settings.rate_limit_per_minute)
+        self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
+        self.feedback = FeedbackLog(settings.feedback_file)
+        self.login_required = staff_login_required(settings)
+
+    # -- answering -----------------------------------------------------------------
+    def api_ask(
+        self, question: str, history_json: str = "[]", request: gr.Request | None = None
+    ) -> dict:
+        """Answer one question from the articles; returns the reply as a JSON object.
+
+        history_json: earlier turns as a JSON list of {"role", "content"} objects.
+        """
+        try:
+            return self.answerer.answer_json_history(question, history_json, client_key(request))
+        except ApiError as err:
+            raise gr.Error(err.message) from None
+
+    def _history(self, turns: Turns, upto: int) -> list[dict[str, str]]:
+        """Earlier turns for follow-ups, as plain text (not the rendered HTML)."""
+        history: list[dict[str, str]] = []
+        for key in sorted(turns, key=int):
+            if int(key) >= upto:  # left over from a conversation the user cleared
+                continue
+            history += [
+                {"role": "user", "content": turns[key]["question"]},
+                {"role": "assistant", "content": turns[key]["answer"]},
+            ]
+        return history
+
+    def answer_stream(
+        self, question: str, messages: list[Any], turns: Turns, request: gr.Request | None
+    ) -> Iterator[tuple[list[Any], Turns, dict[str, Any] | None]]:
+        """Yield (messages, turns, reply dict once done) while the answer appears."""
+        question = (question or "").strip()
+        if not question:
+            return
+        messages = [*messages, {"role": "user", "content": question}]
+        notice = self.answerer.too_long(question)
+        if notice is None and not self.limiter.allow(client_key(request)):
+            notice = self.text["rate_limited"]
+        if notice is not None:
+            yield [*messages, {"role": "assistant", "content": _notice(notice)}], turns, None
+            return
+        yield [*messages, {"role": "assistant", "content": "…"}], turns, None
+        try:
+            reply = self.answerer.ask(question, self._history(turns, len(messages)))
+        except ValueError as err:
+            yield [*messages, {"role": "assistant", "content": _notice(str(err))}], turns, None
+            return
+        except Exception:  # never show a traceback to a client; the log keeps it
+            log.exception("answering %r failed", question[:200])
+            content = _notice(self.text["failed"])
+            yield [*messages, {"role": "assistant", "content": content}], turns, None
+            return
+        rendered = render_reply(reply, self.bot.wording, self.text)
+        index = len(messages)  # where the assistant message goes
+        data = reply.to_dict()
+        turns = {**turns, str(index): {"id": uuid.uuid4().hex, **data}}
+        for markdown in stream_markdown(rendered):
+            yield [*messages, {"role": "assistant", "content": markdown}], turns, None
+        yield [*messages, {"role": "assistant", "content": rendered.markdown()}], turns, data
+
+    def client_respond(
+        self, question: str, messages: list[Any], turns: Turns, request: gr.Request
+    ) -> Iterator[tuple[Any, ...]]:
+        for msgs, new_turns, _ in self.answer_stream(question, messages, turns, request):
+            yield "", msgs, new_turns
+
+    def staff_respond(
+        self,
+        question: str,
+        messages: list[Any],
+        turns: Turns,
+        logged_in: bool,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        # The session flag lives on the server (gr.State), so a client cannot forge it.
+        if not logged_in:
+            raise gr.Error(self.text["login_required"])
+        for msgs, new_turns, data in self.answer_stream(question, messages, turns, request):
+            if data is None:
+                yield "", msgs, new_turns, gr.skip(), gr.skip()
+            else:
+                yield "", msgs, new_turns, details_markdown(data), retrieved_rows(data)
+
+    def staff_select(self, turns: Turns, logged_in: bool, event: gr.SelectData) -> tuple[Any, Any]:
+        """Show the details of the answer the staff member clicked on."""
+        if not logged_in:
+            raise gr.Error(self.text["login_required"])
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        turn = turns.get(str(index)) or turns.get(str(index + 1))  # a question: its answer
+        if turn is None:
+            return gr.skip(), gr.skip()
+        return details_markdown(turn), retrieved_rows(turn)
+
+    # -- feedback ------------------------------------------------------------------
+    def _record(self, turn: dict[str, Any], vote: str, comment: str | None) -> dict[str, Any]:
+        return {
+            "timestamp": _now(),
+            "answer_id": turn["id"],
+            "event": "comment" if comment is not None else "vote",
+            "vote": vote,
+            "comment": comment,
+            "question": turn["question"],
+            "answer": turn["answer"],
+            "citations": turn["citations"],
+            "abstained": turn["abstained"],
+            "safety": turn["safety"],
+        }
+
+    def on_like(
+        self, turns: Turns, event: gr.LikeData, request: gr.Request
+    ) -> tuple[Any, Any, str]:
+        """Log the vote at once, so it is kept even if no comment follows."""
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        turn = turns.get(str(index))
+        if turn is None:  # a notice, not an answer: nothing to rate
+            return gr.update(visible=False), None, ""
+        if not self.feedback_limiter.allow(client_key(request)):
+            return gr.update(visible=False), None, self.text["rate_limited"]
+        vote = {True: "up", False: "down"}.get(event.liked, "none")  # type: ignore[call-overload]
+        self.feedback.append(self._record(turn, vote, None))
+        # A thumbs-down opens the optional comment box for that answer.
+        pending = str(index) if vote == "down" else None
+        return gr.update(visible=vote == "down"), pending, self.text["feedback_thanks"]
+
+    def on_comment(
+        self, comment: str, pending: str | None, turns: Turns, request: gr.Request
+    ) -> tuple[Any, Any, None, str]:
+        turn = turns.get(pending or "")
+        comment = (comment or "").strip()[:MAX_COMMENT_CHARS]
+        if turn is None or not comment:
+            return gr.update(visible=False), "", None, ""
+        if not self.feedback_limiter.allow(client_key(request)):
+            return gr.update(visible=False), "", None, self.text["rate_limited"]
+        self.feedback.append(self._record(turn, "down", comment))
+        return gr.update(visible=False), "", None, self.text["feedback_comment_thanks"]
+
+    # -- staff login and sources ---------------------------------------------------
+    def login(self, user: str, password: str, request: gr.Request) -> tuple[Any, ...]:
+        """Outputs: logged_in, login box, staff box, message, password, articles, picker."""
+        if not self.login_limiter.allow(client_key(request)):
+            return self._login_refused(self.text["login_throttled"])
+        if not check_login(self.settings, user, password):
+            log.warning("staff login refused for %s", client_key(request))
+            return self._login_refused(self.text["login_failed"])
+        return (
+            True, gr.update(visible=False), gr.update(visible=True), "", "",
+            *self.staff_data(True),
+        )  # fmt: skip
+
+    def _login_refused(self, message: str) -> tuple[Any, ...]:
+        text = f'<span class="sq-login-error">{html.escape(message)}</span>'
+        return False, gr.skip(), gr.update(visible=False), text, "", gr.skip(), gr.skip()
+
+    def logout(self) -> tuple[Any, ...]:
+        return (
+            False, gr.update(visible=True), gr.update(visible=False), "", "",
+            [], gr.update(choices=[], value=None),
+        )  # fmt: skip
+
+    def staff_data(self, logged_in: bool) -> tuple[Any, Any]:
+        """The articles table and picker, filled in only after login.
+
+        They are not set at build time: initial values are part of the public page config.
+        """
+        if not logged_in:
+            return gr.skip(), gr.skip()
+        docs = self.bot.index.documents()
+        choices = [(d.get("title") or doc_id, doc_id) for doc_id, d in sorted(docs.items())]
+        return article_rows(docs), gr.update(choices=choices, value=None)
+
+    def read_article(self, doc_id: str | None, logged_in: bool) -> str:
+        if not logged_in:
+            raise gr.Error(self.text["login_required"])
+        doc = self.bot.index.documents().get(doc_id or "")
+        try:
+            return article_markdown(self.settings, doc) if doc else ""
+        except ValueError as err:
+            raise gr.Error(str(err)) from err

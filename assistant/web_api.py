@@ -1,0 +1,164 @@
+"""The app's API: the checks shared by Gradio's ``/ask`` and the JSON route ``POST /api/ask``.
+
+Both take a question and earlier turns and return ``Reply.to_dict()``, refuse the same bad
+input with the same plain messages, count against the same per-client rate limit as the
+chat, and share one pool of ``settings.concurrency`` answer slots with the chat.
+
+Why a second route: a Gradio API call is two HTTP requests (``POST /gradio_api/call/ask``,
+then an event stream), goes through Gradio's queue, and builds a fresh session for each call
+(Gradio computes the config of every component of the page for it). Under 32 concurrent
+clients on 2 cores that overhead cost about as much CPU as the answer itself. The JSON
+route is one request and one JSON response on the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from .engine import Assistant
+from .models import Reply
+from .ratelimit import RateLimiter, client_key
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/api/ask"
+# Questions longer than this many times the engine's limit are refused outright: the
+# engine would truncate them anyway, and such input is abuse rather than a question.
+REJECT_FACTOR = 20
+# History turns are cut to 4,000 characters by the engine; a body this big is not a chat.
+MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_S = 60  # the rate limit's window
+
+
+class ApiError(Exception):
+    """A refused API call: the HTTP status and a plain message for the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Answerer:
+    """Checks, rate-limits and answers API questions; one per app, shared with the chat."""
+
+    def __init__(self, bot: Assistant, settings: Settings, text: dict[str, Any]) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.text = text
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        # Every answer, from the chat or either API, takes a slot: at most
+        # settings.concurrency are computed at once, whichever way they came in.
+        self.slots = threading.BoundedSemaphore(settings.concurrency)
+        # JSON calls wait for a slot here, on the event loop, rather than each holding a
+        # worker thread blocked on the semaphore.
+        self.async_slots = anyio.CapacityLimiter(settings.concurrency)
+
+    def too_long(self, question: str) -> str | None:
+        limit = REJECT_FACTOR * self.settings.max_question_chars
+        if len(question) > limit:
+            return self.text["too_long"].format(length=len(question), limit=limit)
+        return None
+
+    def admit(
+        self, question: Any, history: Any, key: str, bad_history: str = "bad_history"
+    ) -> list[Any]:
+        """Check one call and count it against the client's limit; return its history.
+
+        Bad input is refused before the rate limit, so it does not use up the client's quota.
+        Turns that are not ``{"role", "content"}`` objects are ignored by the engine, as in
+        the chat; only a history that is not a list is refused (``bad_history`` names the
+        message, which names the field).
+        """
+        if not isinstance(question, str) or not question.strip():
+            raise ApiError(400, self.text["empty_question"])
+        problem = self.too_long(question)
+        if problem:
+            raise ApiError(413, problem)
+        if not isinstance(history, list):
+            raise ApiError(400, self.text[bad_history])
+        if not self.limiter.allow(key):
+            raise ApiError(429, self.text["rate_limited"])
+        return history
+
+    def ask(self, question: str, history: list[Any]) -> Reply:
+        """``bot.ask`` within an answer slot (the chat calls this too)."""
+        with self.slots:
+            return self.bot.ask(question, history)
+
+    def answer(self, question: str, history: list[Any]) -> dict[str, Any]:
+        """The reply as a JSON object; errors become ``ApiError``, never a traceback."""
+        try:
+            return self.ask(question, history).to_dict()
+        except ValueError as err:  # the engine's own input check (e.g. only control chars)
+            raise ApiError(400, str(err)) from None
+        except Exception:  # a clear message for the caller; the traceback stays in the log
+            log.exception("answering %r failed", question[:200])
+            raise ApiError(500, self.text["failed"]) from None
+
+    def answer_json_history(self, question: Any, history_json: Any, key: str) -> dict[str, Any]:
+        """Gradio's ``/ask``: the history comes as a JSON string (Gradio has no list input)."""
+        try:
+            history = json.loads(history_json or "[]")
+        except (TypeError, ValueError):
+            history = None  # refused by admit(), after the question checks
+        admitted = self.admit(question, history, key)
+        return self.answer(question, admitted)
+
+
+def error_response(err: ApiError) -> JSONResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if err.status == 429 else None
+    return JSONResponse({"error": err.message}, status_code=err.status, headers=headers)
+
+
+async def read_body(request: Request, text: dict[str, Any]) -> dict[str, Any]:
+    """The request body as a JSON object, read up to ``MAX_BODY_BYTES``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, text["body_too_large"])
+    raw = bytearray()
+    async for part in request.stream():  # a missing or lying Content-Length is no way round
+        raw += part
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(413, text["body_too_large"])
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or absurdly nested
+        raise ApiError(400, text["bad_body"]) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, text["bad_body"])
+    return body
+
+
+def api_routes(answerer: Answerer) -> list[BaseRoute]:
+    """``POST /api/ask``, to serve next to the Gradio app (``ui.launch`` does)."""
+    router = APIRouter()
+
+    @router.post(API_PATH, include_in_schema=False)
+    async def ask(request: Request) -> JSONResponse:
+        try:
+            body = await read_body(request, answerer.text)
+            question = body.get("question")
+            history = body.get("history")
+            if history is None:  # absent or null: no earlier turns
+                history = []
+            history = answerer.admit(question, history, client_key(request), "bad_history_list")
+            # The answer runs in a worker thread, at most settings.concurrency at once;
+            # the event loop stays free to take and refuse other calls meanwhile.
+            reply = await anyio.to_thread.run_sync(
+                answerer.answer, question, history, limiter=answerer.async_slots
+            )
+        except ApiError as err:
+            return error_response(err)
+        return JSONResponse(reply)
+
+    return list(router.routes)
