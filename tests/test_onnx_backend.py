@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import onnx_backend
+from assistant import onnx_backend, onnx_cache, onnx_export
 from assistant.embedding import DIMENSION, TorchEmbedder, model_id_for
 from assistant.onnx_backend import CACHE_NAME, OnnxEmbedder
 
@@ -125,7 +125,7 @@ def test_second_load_reuses_cache(cache_dir: Path, onnx_embedder, monkeypatch):
     def no_export(*args: object) -> Path:
         raise AssertionError("a current cache was exported again")
 
-    monkeypatch.setattr(onnx_backend, "export_int8", no_export)
+    monkeypatch.setattr(onnx_cache, "export_int8", no_export)
     OnnxEmbedder.from_cache(None, 32, cache_dir)
     assert {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()} == before
     assert not list(cache_dir.glob(f".{CACHE_NAME}.*-*")), "temp dirs left behind"
@@ -171,7 +171,7 @@ def test_failed_export_leaves_no_cache(tmp_path: Path, monkeypatch):
         (tmp / onnx_backend.INT8_FILE).write_bytes(b"half a model")
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(onnx_backend, "_build", crash)
+    monkeypatch.setattr(onnx_export, "build", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         onnx_backend.export_int8(onnx_backend.bundled_model_path(), tmp_path / CACHE_NAME)
     assert not (tmp_path / CACHE_NAME).exists()
