@@ -169,3 +169,24 @@ def test_llamaindex_baseline_runs_on_a_tiny_input(bot, embedder) -> None:
     # Built explicitly: llama-index's global Settings must not have been touched.
     assert LlamaSettings._embed_model is None
     assert LlamaSettings._transformations is None
+
+
+def test_embedding_throughput_takes_turns_between_backends() -> None:
+    """Each run embeds with every backend in turn, so a load change hits them alike."""
+    from evals.bench import throughput
+
+    calls: list[tuple[str, int]] = []
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def embed(self, texts):
+            calls.append((self.name, len(texts)))
+            return np.zeros((len(texts), 384), dtype=np.float32)
+
+    texts = ["some text"] * 40
+    rates = throughput({"a": Fake("a"), "b": Fake("b")}, texts, runs=3, pause=0.0)
+    assert calls == [("a", 32), ("b", 32)] + [("a", 40), ("b", 40)] * 3
+    assert {name: len(r) for name, r in rates.items()} == {"a": 3, "b": 3}
+    assert all(rate > 0 for r in rates.values() for rate in r)
