@@ -15,8 +15,12 @@ import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
-# Settings value -> what the index records. "onnx" is the int8-quantized export.
-BACKEND_IDS = {"torch": "torch", "onnx": "onnx-int8", "onnx-fp32": "onnx-fp32"}
+# Settings value -> what the index records. "onnx" is the int8-quantized export; its id
+# carries a version, bumped whenever the int8 vectors change (the export recipe in
+# onnx_export.py, or the session's graph optimizations in onnx_encoder.py), so an index
+# embedded with an older int8 model is refused instead of mixed with new query vectors.
+# v2: SkipLayerNormalization fusion off in the int8 session.
+BACKEND_IDS = {"torch": "torch", "onnx": "onnx-int8-v2", "onnx-fp32": "onnx-fp32"}
 BACKENDS = tuple(BACKEND_IDS)
 
 

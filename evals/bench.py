@@ -105,7 +105,7 @@ FULL = Plan(
     warm_passes=3,
     warm_cases=None,
     embed_texts=256,
-    embed_runs=3,
+    embed_runs=7,
     scale_real=(1_000, 10_000),
     scale_standin=(1_000, 10_000, 100_000),
     scale_queries=40,
@@ -537,15 +537,23 @@ def embedding_texts(n: int, length: int = 450) -> list[str]:
     return texts
 
 
-def throughput(embedder: Any, texts: Sequence[str], runs: int) -> float:
-    """Median texts/s of embedding ``texts`` (batch size as configured, 32 by default)."""
-    embedder.embed(texts[:32])  # one warm-up batch: lazy allocations, thread pools
-    rates = []
+def throughput(
+    embedders: dict[str, Any], texts: Sequence[str], runs: int, pause: float = 0.5
+) -> dict[str, list[float]]:
+    """Texts/s of each run of embedding ``texts`` with each embedder (batch size as
+    configured, 32 by default). The backends take turns, run by run, so a change in the
+    machine's load hits them alike; before each run a short pause lets the previous
+    backend's worker threads (ONNX Runtime spins its pool for a while) go idle."""
+    for embedder in embedders.values():
+        embedder.embed(texts[:32])  # one warm-up batch: lazy allocations, thread pools
+    rates: dict[str, list[float]] = {name: [] for name in embedders}
     for _ in range(runs):
-        start = time.perf_counter()
-        embedder.embed(texts)
-        rates.append(len(texts) / (time.perf_counter() - start))
-    return statistics.median(rates)
+        for name, embedder in embedders.items():
+            time.sleep(pause)
+            start = time.perf_counter()
+            embedder.embed(texts)
+            rates[name].append(len(texts) / (time.perf_counter() - start))
+    return rates
 
 
 def retrieval_quality(bot: Any, cases: Sequence[Case]) -> dict[str, float]:
@@ -605,14 +613,16 @@ def bench_embed(ctx: Context) -> Section:
     section = Section("embed", "Embedding backends")
     texts = embedding_texts(plan.embed_texts)
     gold = [c for c in eval_cases() if c.gold_sources]
-    rates: dict[str, float] = {}
     table = Table(
         ["backend", "chunks/s (batch 32)", "ingest of the 5 articles", "hit@1", "hit@5", "MRR"],
         [],
     )
+    log(f"embedding throughput, {', '.join(BACKENDS)} in turn: {plan.embed_runs} runs each")
+    runs_by_backend = throughput(
+        {backend: ctx.embedder(backend) for backend in BACKENDS}, texts, plan.embed_runs
+    )
+    rates = {backend: statistics.median(r) for backend, r in runs_by_backend.items()}
     for backend in BACKENDS:
-        log(f"embedding throughput, {backend}: {plan.embed_runs} runs of {len(texts)} texts")
-        rates[backend] = throughput(ctx.embedder(backend), texts, plan.embed_runs)
         with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as tmp:
             log(f"fresh {backend} index + retrieval over {len(gold)} gold cases")
             bot, ingest_s = build_temp_bot(ctx, backend, Path(tmp))
@@ -627,7 +637,12 @@ def bench_embed(ctx: Context) -> Section:
                 f"{quality['mrr']:.3f}",
             ]
         )
-        section.data[backend] = {"chunks_per_s": rates[backend], "ingest_s": ingest_s, **quality}
+        section.data[backend] = {
+            "chunks_per_s": rates[backend],
+            "chunks_per_s_runs": runs_by_backend[backend],
+            "ingest_s": ingest_s,
+            **quality,
+        }
     runs = runs_text(plan.embed_runs) + f" of {len(texts)} texts"
     section.rows += [speedup_row(backend, rates, runs) for backend in rates if backend != "torch"]
     section.tables.append(table)
@@ -635,7 +650,9 @@ def bench_embed(ctx: Context) -> Section:
     section.notes += [
         f"Throughput: {len(texts)} windows of the corpus text (mean {mean_len:.0f} characters), "
         "embedded in batches of 32 after one warm-up batch; torch with its default CPU "
-        f"threads, ONNX Runtime with {os.cpu_count()} intra-op threads.",
+        f"threads, ONNX Runtime with {os.cpu_count()} intra-op threads. The backends take "
+        "turns run by run (torch, onnx, onnx-fp32, torch, ...), 0.5 s apart, so load from "
+        "other processes falls on all of them alike.",
         "Retrieval: a new index of the real corpus built with each backend in a temp folder "
         "(the ingest time includes embedding the chunks and their sentences; model already "
         "loaded), then `Assistant.ask` on "

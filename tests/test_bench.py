@@ -196,3 +196,24 @@ def test_load_clients_get_answers_from_both_apis(bot, built_settings, tmp_path) 
             assert result["errors"] == 0, result["first_errors"]
             assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
             assert result["server_cpu_ms_per_request"] > 0
+
+
+def test_embedding_throughput_takes_turns_between_backends() -> None:
+    """Each run embeds with every backend in turn, so a load change hits them alike."""
+    from evals.bench import throughput
+
+    calls: list[tuple[str, int]] = []
+
+    class Fake:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def embed(self, texts):
+            calls.append((self.name, len(texts)))
+            return np.zeros((len(texts), 384), dtype=np.float32)
+
+    texts = ["some text"] * 40
+    rates = throughput({"a": Fake("a"), "b": Fake("b")}, texts, runs=3, pause=0.0)
+    assert calls == [("a", 32), ("b", 32)] + [("a", 40), ("b", 40)] * 3
+    assert {name: len(r) for name, r in rates.items()} == {"a": 3, "b": 3}
+    assert all(rate > 0 for r in rates.values() for rate in r)

@@ -124,3 +124,24 @@ def test_manifest_records_model_and_chunker(workspace, embedder) -> None:
     assert manifest["model_id"] == embedder.model_id
     assert manifest["chunker_version"] == "1"
     assert manifest["documents"]["womens-health-microneedling-basics"]["chunks"] == 7
+
+
+def test_an_index_of_the_previous_int8_model_is_refused_and_reembedded(workspace, embedder):
+    """The int8 id carries a version: an index embedded by the old int8 recipe (id
+    ``...@onnx-int8``) must not be served with, or topped up by, the new int8 vectors."""
+    from assistant.embedding import MODEL_NAME, model_id_for
+    from assistant.errors import IndexMismatchError
+
+    settings, _, run, _ = workspace
+    first = run()
+    manifest_path = store.current_build(settings.index_path) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model_id"] = f"{MODEL_NAME}@onnx-int8"
+    manifest_path.write_text(json.dumps(manifest))
+
+    assert model_id_for("onnx") == f"{MODEL_NAME}@onnx-int8-v2"
+    with pytest.raises(IndexMismatchError, match="onnx-int8-v2"):
+        LoadedIndex.open(settings, model_id_for("onnx"))
+    again = ingest(settings, lambda: embedder, model_id=model_id_for("onnx"))
+    assert again.chunks_unchanged == 0  # no vector of the old model is reused
+    assert again.embedded == first.embedded

@@ -7,6 +7,7 @@ touched.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import onnx_backend
+from assistant import onnx_backend, onnx_cache, onnx_export
 from assistant.embedding import DIMENSION, TorchEmbedder, model_id_for
 from assistant.onnx_backend import CACHE_NAME, OnnxEmbedder
 
@@ -125,7 +126,7 @@ def test_second_load_reuses_cache(cache_dir: Path, onnx_embedder, monkeypatch):
     def no_export(*args: object) -> Path:
         raise AssertionError("a current cache was exported again")
 
-    monkeypatch.setattr(onnx_backend, "export_int8", no_export)
+    monkeypatch.setattr(onnx_cache, "export_int8", no_export)
     OnnxEmbedder.from_cache(None, 32, cache_dir)
     assert {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()} == before
     assert not list(cache_dir.glob(f".{CACHE_NAME}.*-*")), "temp dirs left behind"
@@ -164,6 +165,57 @@ def test_changed_recipe_or_source_makes_cache_stale(cache_dir: Path, onnx_embedd
     assert not current_with(source={**touched, "weights_sha256": "0" * 64})
 
 
+def test_a_cache_with_an_old_recipe_is_exported_again(
+    cache_dir: Path, onnx_embedder, tmp_path, monkeypatch
+):
+    """ensure_export (what every load goes through) rebuilds a cache whose meta.json
+    records another recipe, and leaves a current one alone."""
+    real = cache_dir / CACHE_NAME
+    cache = tmp_path / "models"
+    fake = cache / CACHE_NAME
+    fake.mkdir(parents=True)
+    for name in (onnx_backend.INT8_FILE, onnx_backend.FP32_FILE, onnx_backend.TOKENIZER_FILE):
+        (fake / name).write_bytes(b"")
+    meta = json.loads((real / onnx_backend.META_FILE).read_text())
+    exports: list[tuple[Path, Path]] = []
+    monkeypatch.setattr(onnx_cache, "export_int8", lambda src, out: exports.append((src, out)))
+
+    (fake / onnx_backend.META_FILE).write_text(json.dumps(meta))
+    assert onnx_cache.ensure_export(None, cache) == fake
+    assert exports == []
+    (fake / onnx_backend.META_FILE).write_text(json.dumps({**meta, "format": 0}))
+    onnx_cache.ensure_export(None, cache)
+    assert exports == [(onnx_backend.bundled_model_path(), fake)]
+
+
+def test_sessions_flush_denormals_and_int8_skips_the_skip_layernorm_fusion(
+    cache_dir: Path, onnx_embedder, monkeypatch
+):
+    """The two measured speed-ups: denormal-as-zero for both models, and no
+    SkipLayerNormalization fusion for the int8 one."""
+    from assistant import onnx_encoder
+
+    for embedder in (onnx_embedder, OnnxEmbedder(cache_dir / CACHE_NAME, model_file="model.onnx")):
+        options = embedder.session.get_session_options()
+        assert options.get_session_config_entry("session.set_denormal_as_zero") == "1"
+        assert options.intra_op_num_threads == (os.cpu_count() or 2)
+
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    real_make_session = onnx_encoder.make_session
+
+    def spy(model_file: Path, threads: int, disabled_optimizers=()):
+        calls.append((Path(model_file).name, tuple(disabled_optimizers)))
+        return real_make_session(model_file, threads, disabled_optimizers)
+
+    monkeypatch.setattr(onnx_encoder, "make_session", spy)
+    OnnxEmbedder(cache_dir / CACHE_NAME)
+    OnnxEmbedder(cache_dir / CACHE_NAME, model_file=onnx_backend.FP32_FILE)
+    assert calls == [
+        (onnx_backend.INT8_FILE, ("SkipLayerNormFusion",)),
+        (onnx_backend.FP32_FILE, ()),
+    ]
+
+
 def test_failed_export_leaves_no_cache(tmp_path: Path, monkeypatch):
     """A crash mid-export must not publish a half-written directory."""
 
@@ -171,7 +223,7 @@ def test_failed_export_leaves_no_cache(tmp_path: Path, monkeypatch):
         (tmp / onnx_backend.INT8_FILE).write_bytes(b"half a model")
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(onnx_backend, "_build", crash)
+    monkeypatch.setattr(onnx_export, "build", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         onnx_backend.export_int8(onnx_backend.bundled_model_path(), tmp_path / CACHE_NAME)
     assert not (tmp_path / CACHE_NAME).exists()
