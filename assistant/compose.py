@@ -83,10 +83,14 @@ def overlap(terms: AbstractSet[str], weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
+def _line_start(chunk: Chunk, sentence: Sentence) -> int:
+    """File offset of the start of the line the sentence begins on."""
+    return chunk.start + chunk.text.rfind("\n", 0, sentence.start - chunk.start) + 1
+
+
 def _in_list(chunk: Chunk, sentence: Sentence) -> bool:
-    rel = sentence.start - chunk.start
-    line_start = chunk.text.rfind("\n", 0, rel) + 1
-    return chunk.text[line_start:rel].lstrip().startswith(("- ", "* ", "+ "))
+    lead = chunk.text[_line_start(chunk, sentence) - chunk.start : sentence.start - chunk.start]
+    return lead.lstrip().startswith(("- ", "* ", "+ "))
 
 
 def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
@@ -97,8 +101,7 @@ def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
     """
     out: list[tuple[Sentence, list[int]]] = []
     for i, sentence in enumerate(chunk.sentences):
-        line_start = chunk.start + chunk.text.rfind("\n", 0, sentence.start - chunk.start) + 1
-        if out and _in_list(chunk, sentence) and out[-1][0].start >= line_start:
+        if out and _in_list(chunk, sentence) and out[-1][0].start >= _line_start(chunk, sentence):
             prev, members = out[-1]
             span = chunk.text[prev.start - chunk.start : sentence.end - chunk.start]
             out[-1] = (Sentence(prev.start, sentence.end, span), [*members, i])

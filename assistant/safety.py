@@ -45,8 +45,8 @@ class SafetyRules:
                 SafetyTopic(
                     name=name,
                     patterns=tuple(re.compile(p, re.IGNORECASE) for p in spec["patterns"]),
-                    query=spec["query"],
-                    caution=tuple(c.lower() for c in spec["caution"]),
+                    query=spec.get("query", ""),
+                    caution=tuple(c.lower() for c in spec.get("caution", ())),
                     notes=tuple(spec["notes"]),
                     urgent=bool(spec.get("urgent", False)),
                     decline=bool(spec.get("decline", False)),
