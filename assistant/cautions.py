@@ -46,9 +46,11 @@ def add_cautions(
             live.vocabulary.weights(topic.query),
         )
         docs: set[str] = set()  # one passage per article: two voices, not one twice
+        exclude = [p for t in topics for p in t.exclude]
         for cand in pool:
             if (
                 topic.is_caution(cand.sentence.text)
+                and not any(p.search(cand.sentence.text) for p in exclude)
                 and cand.chunk.doc_id not in docs
                 and all(p.sentence != cand.sentence for p in picked)
             ):

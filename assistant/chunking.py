@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from .corpus import Document
 from .models import Chunk, Sentence
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: a chunk that opens with a list item keeps its marker
 INTRO_SECTION = "Introduction"
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
@@ -152,6 +152,11 @@ def chunk_document(doc: Document, max_chars: int = 700) -> list[Chunk]:
     chunks = []
     for i, (section, sentences) in enumerate(groups):
         start, end = sentences[0].start, sentences[-1].end
+        # Keep the "- " of a list item the chunk opens with: the composer reads it to
+        # quote the item whole, as it does for items further down a chunk.
+        line_start = doc.text.rfind("\n", 0, start) + 1
+        if _ITEM.fullmatch(doc.text[line_start:start]):
+            start = line_start
         text = doc.text[start:end]
         digest = hashlib.sha256(f"{doc.title}\n{section}\n{text}".encode()).hexdigest()
         chunks.append(

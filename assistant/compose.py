@@ -93,15 +93,29 @@ def _in_list(chunk: Chunk, sentence: Sentence) -> bool:
     return lead.lstrip().startswith(("- ", "* ", "+ "))
 
 
-def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
-    """Quotable units of a chunk: a whole list-item line, or one paragraph sentence.
+def _nested(chunk: Chunk, sentence: Sentence) -> bool:
+    """Whether the sentence's line is indented: a sub-item of the list item above."""
+    start = _line_start(chunk, sentence) - chunk.start
+    return chunk.text[start : start + 1] in (" ", "\t")
 
-    A list item ("Consultation: ... Discuss your ... medical history ...") reads as one
-    thought, so it is quoted whole; paragraphs are quoted sentence by sentence.
+
+def _continues_item(chunk: Chunk, unit: Sentence, sentence: Sentence) -> bool:
+    """A list sentence on the unit's own line, or a sub-item under a list-item unit."""
+    if unit.start >= _line_start(chunk, sentence):
+        return True
+    return _nested(chunk, sentence) and _in_list(chunk, unit)
+
+
+def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
+    """Quotable units of a chunk: a whole list item with its sub-items, or one paragraph
+    sentence.
+
+    A list item ("Strict Sun Protection: ... - Actionable Advice: wear a hat ...") reads
+    as one thought, so it is quoted whole; paragraphs are quoted sentence by sentence.
     """
     out: list[tuple[Sentence, list[int]]] = []
     for i, sentence in enumerate(chunk.sentences):
-        if out and _in_list(chunk, sentence) and out[-1][0].start >= _line_start(chunk, sentence):
+        if out and _in_list(chunk, sentence) and _continues_item(chunk, out[-1][0], sentence):
             prev, members = out[-1]
             span = chunk.text[prev.start - chunk.start : sentence.end - chunk.start]
             out[-1] = (Sentence(prev.start, sentence.end, span), [*members, i])
@@ -240,7 +254,12 @@ def render(picked: list[Candidate], lead: str) -> tuple[str, list[Citation]]:
             )
         )
         nested = False  # list items under a quoted lead-in are shown under it
-        for s in spans:
+        for i, s in enumerate(spans):
+            gap = chunk.text[spans[i - 1].end - chunk.start : s.start - chunk.start] if i else ""
+            if gap.isspace() and "\n" not in gap:
+                # The next sentence of the same line ("Why? Because ..."): one bullet.
+                lines[-1] = f"{lines[-1].removesuffix(f' [{n}]')}{gap}{s.text} [{n}]"
+                continue
             nested = nested and _in_list(chunk, s)
             lines.append(f"{'  ' if nested else ''}- {s.text} [{n}]")
             nested = nested or s.text.rstrip().endswith(":")

@@ -21,7 +21,7 @@ from .index import LoadedIndex
 from .keyword import Analyzer
 from .live_index import LiveIndex, Snapshot
 from .models import Hit, Reply
-from .retrieval import HybridRetriever
+from .retrieval import HybridRetriever, rerank
 from .safety import SafetyRules, SafetyTopic
 from .settings import Settings
 from .support import SupportChecker
@@ -53,12 +53,25 @@ def load_wording() -> dict[str, str]:
     return {k: " ".join(str(v).split()) for k, v in yaml.safe_load(text).items()}
 
 
+def collapse_repeats(words: list[str], longest: int = 30) -> list[str]:
+    """Keep one copy of a run of words repeated back to back ("blah blah", a pasted
+    sentence twenty times): repetition adds no meaning, only noise for retrieval."""
+    out: list[str] = []
+    for word in words:
+        out.append(word)
+        for n in range(1, min(longest, len(out) // 2) + 1):
+            if [w.lower() for w in out[-n:]] == [w.lower() for w in out[-2 * n : -n]]:
+                del out[-n:]
+                break
+    return out
+
+
 def sanitize(question: str, limit: int) -> tuple[str, bool]:
-    """Drop control characters and cap the length; raise on an empty question."""
+    """Drop control characters, repeats and excess length; raise on an empty question."""
     if not isinstance(question, str):
         raise ValueError("The question must be text.")
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question)
-    cleaned = " ".join(cleaned.split())
+    cleaned = " ".join(collapse_repeats(cleaned.split()))
     if not cleaned:
         raise ValueError("The question is empty. Please type a question about microneedling.")
     truncated = len(cleaned) > limit
@@ -254,6 +267,9 @@ class Assistant:
             pool2, verdict2 = self._judge(live, question, query, hits, rows, anchored, weights)
             if verdict2.similarity >= s.gate_anchored_similarity:
                 pool, verdict = pool2, verdict2
+        # The chunk whose own sentence answers the question goes first (staff read the
+        # list as "where the answer is"); the gate above judged the retrieval order.
+        hits = rerank(hits, pool)
         uncovered = any(t.decline for t in topics)
         answerable = verdict.answerable and not uncovered
 

@@ -52,6 +52,7 @@ class Hit:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     dense_similarity: float | None = None
+    evidence: float | None = None  # score of the chunk's best quotable sentence
     cited: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +66,7 @@ class Hit:
             "dense_similarity": None
             if self.dense_similarity is None
             else round(self.dense_similarity, 4),
+            "evidence": None if self.evidence is None else round(self.evidence, 4),
             "cited": self.cited,
         }
 

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from .embedding import Embedder
 from .index import LoadedIndex
 from .models import Hit
+
+
+class Evidence(Protocol):
+    """A quotable sentence of a retrieved chunk, scored against the question."""
+
+    hit: Hit
+    score: float
+
+
+def rerank(hits: list[Hit], evidence: Sequence[Evidence]) -> list[Hit]:
+    """The hits in a new order: their retrieval rank fused with the rank of each chunk's
+    best sentence (reciprocal ranks, k = 1, equal votes).
+
+    Retrieval scores whole chunks; the sentence score sees which chunk actually states
+    the answer. Each hit keeps that best sentence score as ``evidence``.
+    """
+    for hit in hits:
+        hit.evidence = max((e.score for e in evidence if e.hit is hit), default=None)
+    by_evidence = sorted(hits, key=lambda h: -(h.evidence if h.evidence is not None else -1.0))
+    sentence_rank = {id(h): r for r, h in enumerate(by_evidence)}
+    fused = {id(h): 1 / (1 + r) + 1 / (1 + sentence_rank[id(h)]) for r, h in enumerate(hits)}
+    return sorted(hits, key=lambda h: -fused[id(h)])
 
 
 @dataclass

@@ -180,6 +180,7 @@ def retrieved_rows(reply: dict[str, Any]) -> list[list[Any]]:
             blank(h["dense_rank"]),
             blank(h["keyword_rank"]),
             blank(h["dense_similarity"]),
+            blank(h.get("evidence")),
             "✔" if h["cited"] else "",
         ]
         for i, h in enumerate(reply["retrieved"])

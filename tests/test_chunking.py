@@ -54,7 +54,10 @@ def test_labelled_list_items_become_sub_sections(corpus) -> None:
     _, chunks = corpus[GUIDE]
     makeup = [c for c in chunks if c.section == f"{POST_CARE} > No Makeup (Initially)"]
     assert len(makeup) == 1
-    assert makeup[0].text.startswith("No Makeup (Initially): Avoid applying makeup")
+    # The chunk opens with the item's "- " (the composer reads it); its first sentence
+    # does not.
+    assert makeup[0].text.startswith("- No Makeup (Initially): Avoid applying makeup")
+    assert makeup[0].sentences[0].text.startswith("No Makeup (Initially): Avoid")
     assert makeup[0].text.endswith("opt for mineral-based formulations.")
     assert [s.text for s in makeup[0].sentences][-1] == (
         "Actionable Advice: If you must wear makeup, opt for mineral-based formulations."

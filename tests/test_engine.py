@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 
-from assistant.engine import load_wording
+from assistant.engine import collapse_repeats, load_wording
+from assistant.models import Hit
+from assistant.retrieval import rerank
 from assistant.support import markers
 
 WORDING = load_wording()
@@ -145,6 +148,50 @@ def test_a_quoted_list_item_comes_with_its_lead_in(bot) -> None:
     assert lines[item].startswith("  - Eczema or psoriasis in the treatment area. [")
 
 
+def test_a_list_item_is_quoted_with_its_own_sub_items(bot) -> None:
+    reply = bot.ask("my skin is peeling 3 days after microneedling, is that normal?")
+    assert reply.answer.splitlines()[2:4] == [
+        "- Peeling/Flaking: Mild peeling or flaking may occur a few days after treatment as "
+        "new skin cells emerge. This is normal.",
+        "  - Actionable Advice: Do not pick or exfoliate. Let the skin shed naturally. [1]",
+    ]
+    assert reply.citations[0].section.endswith("> Peeling/Flaking")
+
+
+def test_complication_answers_never_quote_normal_even_in_a_caution(bot) -> None:
+    for question in (
+        "my face is swollen and hot with pus 3 days after my session",
+        "i have a fever and the redness is spreading after microneedling",
+    ):
+        reply = bot.ask(question)
+        assert "complication" in reply.safety
+        assert not re.search(r"\bnormal\b", " ".join(c.text for c in reply.citations))
+
+
+def test_everyday_short_forms_find_the_clinical_word(bot) -> None:
+    reply = bot.ask("I'm halfway through chemo, can microneedling help my skin?")
+    assert any("Undergoing chemotherapy or radiation." in c.text for c in reply.citations)
+    assert [h.chunk.section for h in reply.hits[:5]].count(CAUTION_LIST) == 1
+
+
+def test_retrieved_passages_are_reranked_by_their_best_sentence(bot) -> None:
+    @dataclass
+    class Quote:
+        hit: Hit
+        score: float
+
+    a, b, c = (Hit(chunk, score=1.0) for chunk in bot.index.chunks[:3])
+    # Retrieval ranks a, b, c; their best sentences rank b (0.9), c (0.5), a (0.2).
+    # Fused reciprocal ranks: a 1/1 + 1/3, b 1/2 + 1/1, c 1/3 + 1/2.
+    quotes = [Quote(a, 0.2), Quote(b, 0.9), Quote(b, 0.1), Quote(c, 0.5)]
+    assert rerank([a, b, c], quotes) == [b, a, c]
+    assert (a.evidence, b.evidence, c.evidence) == (0.2, 0.9, 0.5)
+
+    reply = bot.ask("can i wear a hat after microneedling?")
+    assert reply.hits[0].chunk.section.endswith("> Strict Sun Protection")
+    assert reply.hits[0].evidence == max(h.evidence or 0 for h in reply.hits)
+
+
 def test_medication_questions_never_say_stop_on_your_own(bot) -> None:
     reply = bot.ask("I take warfarin, should I stop it before microneedling?")
     assert reply.safety == ["blood_thinners"]
@@ -234,9 +281,24 @@ def test_adversarial_inputs_get_a_reply(bot, question) -> None:
 
 
 def test_long_questions_are_truncated_with_a_note(bot) -> None:
-    reply = bot.ask("Does microneedling hurt? " * 200)
+    question = "Does microneedling hurt? " + " ".join(f"word{i}" for i in range(400))
+    reply = bot.ask(question)
     assert len(reply.question) == bot.settings.max_question_chars
     assert reply.answer.startswith(WORDING["truncated"].format(limit=1000))
+
+
+def test_repeated_text_counts_once(bot) -> None:
+    reply = bot.ask("Does microneedling hurt? " * 200)
+    assert reply.question == "Does microneedling hurt?"
+    assert not reply.notes
+    words = "so so very very painful? blah x blah x"
+    assert collapse_repeats(words.split(" ")) == [
+        "so",
+        "very",
+        "painful?",
+        "blah",
+        "x",
+    ]
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01"])

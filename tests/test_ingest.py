@@ -122,7 +122,7 @@ def test_manifest_records_model_and_chunker(workspace, embedder) -> None:
     build = store.current_build(settings.index_path)
     manifest = json.loads((build / "manifest.json").read_text())
     assert manifest["model_id"] == embedder.model_id
-    assert manifest["chunker_version"] == "1"
+    assert manifest["chunker_version"] == "2"
     assert manifest["documents"]["womens-health-microneedling-basics"]["chunks"] == 7
 
 
