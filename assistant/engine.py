@@ -13,6 +13,7 @@ import numpy as np
 import yaml
 
 from . import compose, gate
+from .answer_types import AnswerTypes
 from .cautions import add_cautions
 from .embedding import Embedder, make_embedder, model_id_for
 from .followup import clean_history, context_of, rewrite
@@ -92,6 +93,7 @@ class Assistant:
         self.embedder = embedder
         self.analyzer = Analyzer.from_package()
         self.safety_rules = SafetyRules.from_package()
+        self.answer_types = AnswerTypes.from_package()
         self.wording = load_wording()
         self.generator = generator
         self.live_index = LiveIndex(settings, index, embedder, self.analyzer)
@@ -286,6 +288,11 @@ class Assistant:
                 quantity_question=quantity_q,
             )
             picked, conflict = selection.picked, selection.conflict
+            # Asked for a price or a percentage and no quote has one: near the topic is
+            # not an answer. The question's own words decide (not a follow-up's context).
+            missing = self.answer_types.missing(question, (p.sentence.text for p in picked))
+            if missing is not None:
+                picked, verdict.answerable, verdict.missing_answer_type = [], False, missing
         if not uncovered:
             picked = add_cautions(live, picked, topics, self.analyzer, self._fixed_vectors)
 

@@ -33,6 +33,7 @@ class GateResult:
     coverage: float
     unknown_terms: list[str] = field(default_factory=list)
     unknown_weight: float = 0.0  # meaning kept when unknown terms are removed (1 = none)
+    missing_answer_type: str | None = None  # asked for a price, say, and none was quoted
 
     def to_dict(self) -> dict[str, object]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from assistant.answer_types import AnswerTypes
 from assistant.engine import collapse_repeats, load_wording
 from assistant.models import Hit
 from assistant.retrieval import rerank
@@ -190,6 +191,26 @@ def test_retrieved_passages_are_reranked_by_their_best_sentence(bot) -> None:
     reply = bot.ask("can i wear a hat after microneedling?")
     assert reply.hits[0].chunk.section.endswith("> Strict Sun Protection")
     assert reply.hits[0].evidence == max(h.evidence or 0 for h in reply.hits)
+
+
+def test_a_price_question_needs_a_quoted_price(bot) -> None:
+    reply = bot.ask("how much does the numbing cream cost?")
+    assert reply.abstained and reply.citations == []
+    assert reply.gate["missing_answer_type"] == "price"
+    priced = bot.ask("how much is a GloPRO?")
+    assert not priced.abstained and "$200" in priced.answer
+    assert priced.gate["missing_answer_type"] is None
+
+
+def test_answer_types_read_the_question_narrowly() -> None:
+    types = AnswerTypes.from_package()
+    assert types.asked("What percent of people get redness?").name == "percentage"
+    assert types.asked("how much does a session cost?").name == "price"
+    assert types.asked("how much is the GloPRO roller").name == "price"
+    assert types.asked("how much better do serums absorb after needling?") is None
+    assert types.asked("how much time does it take?") is None
+    assert types.missing("what's the price?", ["It runs up to $700."]) is None
+    assert types.missing("what's the price?", ["It is left on for 20-30 minutes."]) == "price"
 
 
 def test_medication_questions_never_say_stop_on_your_own(bot) -> None:
