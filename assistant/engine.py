@@ -200,17 +200,26 @@ class Assistant:
 
     # -- internals ---------------------------------------------------------------------
     def query_vectors(self, query: str, weights: dict[str, float]) -> list[Any]:
-        """The query's vector and its focus's: the question without the domain words every
-        passage shares (the query's own vector again when that changes nothing).
+        """The query's vector, its focus's, and (when it differs) its folded focus's.
 
-        Both are embedded in one call: one model run instead of two (the shorter text is
-        padded, and padding is masked out, so the vectors are the same).
+        The focus is the question without the domain words every passage shares (the
+        query's own vector again when that changes nothing). The folded focus spells the
+        client's words the articles' way, by the synonym list ("swap out my roller" ->
+        "replace my dermaroller"): one more reading for the similarity the gate and the
+        composer read, since the small model scores casual wording low.
+
+        All are embedded in one call: one model run (shorter texts are padded, and
+        padding is masked out, so the vectors are the same).
         """
         focus = _DOMAIN_WORDS.sub(" ", query)
         if not weights or focus.split() == query.split():
-            vector = self.embedder.embed([query])[0]
-            return [vector, vector]
-        return list(self.embedder.embed([query, focus]))
+            focus = query
+        folded = " ".join(self.analyzer.fold(focus).replace("_", " ").split())
+        changed = re.findall(r"\w+", folded) != re.findall(r"\w+", focus.lower())
+        readings = [query, focus] + ([folded] if changed else [])
+        texts = list(dict.fromkeys(readings))
+        vectors = dict(zip(texts, self.embedder.embed(texts), strict=True))
+        return [vectors[t] for t in readings]
 
     def anchored_vector(self, query: str) -> Any:
         """The question embedded as explicitly about the assistant's one subject."""

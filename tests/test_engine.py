@@ -193,6 +193,19 @@ def test_retrieved_passages_are_reranked_by_their_best_sentence(bot) -> None:
     assert reply.hits[0].evidence == max(h.evidence or 0 for h in reply.hits)
 
 
+def test_a_question_is_also_read_in_the_articles_words(bot) -> None:
+    question = "can my facialist do the treatment?"
+    query, focus, folded = bot.query_vectors(question, bot.vocabulary.weights(question))
+    # The focus drops "treatment"; the synonym list spells "facialist" the articles' way.
+    expected = bot.embedder.embed(
+        [question, "can my facialist do the ?", "can my esthetician do the ?"]
+    )
+    for got, want in zip((query, focus, folded), expected, strict=True):
+        assert float(got @ want) > 0.9999
+    plain = "what is microneedling?"
+    assert len(bot.query_vectors(plain, bot.vocabulary.weights(plain))) == 2
+
+
 def test_a_price_question_needs_a_quoted_price(bot) -> None:
     reply = bot.ask("how much does the numbing cream cost?")
     assert reply.abstained and reply.citations == []
