@@ -19,6 +19,7 @@ HIGHER_IS_BETTER = (
     "mrr",
     "ndcg@5",
     "fact_recall",
+    "citation_precision",
     "citation_validity",
     "citation_support",
     "abstention_accuracy",
@@ -143,6 +144,7 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, float]:
         "fact_recall": mean(
             "fact_recall", [r for r in answer_cases if r["case"]["required_facts"]]
         ),
+        "citation_precision": mean("citation_precision", answer_cases),
         "forbidden_hits": float(sum(bool(r["forbidden_hits"]) for r in results)),
         "citation_validity": mean("citation_valid", results),
         "citation_support": round(sum(r["supported"] for r in results) / statements_total, 4)

@@ -31,6 +31,7 @@ def charts(categories: dict[str, dict[str, float]], latencies: list[float]) -> l
         "hit@5",
         "mrr",
         "fact_recall",
+        "citation_precision",
         "citation_support",
         "abstention_accuracy",
         "safety_recall",

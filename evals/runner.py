@@ -58,6 +58,16 @@ def run_case(
         result |= metrics.retrieval_scores(rels, relevant_total(bot, case.gold_sources))
         if not result["hit@5"]:
             reasons.append("no gold source in the top 5 retrieved chunks")
+    if case.expect == "answer" and case.gold_sources and reply["citations"]:
+        # A lower bound: a passage outside the gold sections may still be relevant.
+        on_gold = [
+            any(
+                c["doc_id"] == g["doc_id"] and section_matches(c["section"], g["section"])
+                for g in case.gold_sources
+            )
+            for c in reply["citations"]
+        ]
+        result["citation_precision"] = sum(on_gold) / len(on_gold)
     abstained = bool(reply["abstained"])
     result["abstained"] = float(abstained)
     if case.expect == "answer" and abstained:

@@ -13,10 +13,11 @@ import pytest
 
 from assistant.chunking import chunk_document
 from assistant.corpus import load_corpus
+from assistant.engine import load_wording
 from assistant.models import Hit
 from assistant.retrieval import Retrieval
 from evals import metrics, report, runner
-from evals.cases import CaseError, load_cases, section_matches
+from evals.cases import Case, CaseError, load_cases, section_matches
 from evals.feedback import drafts_main
 
 from .conftest import CORPUS, ROOT
@@ -151,6 +152,20 @@ def test_the_real_engine_passes_the_gate_on_a_sample(bot, subset) -> None:
     summary = metrics.aggregate(runner.run(bot, subset))
     assert summary["citation_validity"] == 1.0
     assert summary["hit@5"] >= 0.85
+
+
+def test_citation_precision_counts_citations_outside_the_gold_sections(bot) -> None:
+    basics = "womens-health-microneedling-basics"
+    right = {"doc_id": basics, "section": "How Often Do You Need Treatments to Maintain Results?"}
+    wrong = {"doc_id": basics, "section": "What’s the Pain Like?"}
+    checker, sources, wording = bot.support_checker(), runner.source_texts(bot), load_wording()
+
+    def precision(gold: dict[str, str]) -> float:
+        case = Case("t", "answerable", "How much does microneedling cost?", "answer", [], [gold])
+        return runner.run_case(bot, case, checker, sources, wording)["citation_precision"]
+
+    # The answer quotes one passage, from the cost section.
+    assert (precision(right), precision(wrong)) == (1.0, 0.0)
 
 
 def test_a_broken_retriever_fails_the_gate(bot, subset, monkeypatch, tmp_path) -> None:
