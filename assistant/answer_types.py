@@ -1,12 +1,14 @@
-"""Answer types: a question that asks for a percentage or a price needs one quoted.
+"""Answer types: what a quote must hold for a question to count as answered.
 
-The kinds and their patterns live in ``data/answer_types.yaml``.
+A question asking for a percentage or a price needs one quoted; a question whether the
+treatment changes something ("remove tattoos?") needs a quote naming that thing with an
+effect. The patterns live in ``data/answer_types.yaml``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
@@ -20,24 +22,45 @@ class AnswerType:
     answer: re.Pattern[str]
 
 
+def _pattern(text: str) -> re.Pattern[str]:
+    # Long patterns are folded over lines in the YAML file; the folds are not spaces.
+    return re.compile("".join(line.strip() for line in text.splitlines()), re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EffectCheck:
+    question: re.Pattern[str]  # captures the thing asked about as ``object``
+    answer: re.Pattern[str]  # an effect: "reduce", "fade", "less noticeable", ...
+
+    def missing(
+        self, question: str, quotes: Iterable[str], terms: Callable[[str], set[str]]
+    ) -> bool:
+        """True when the question asks whether the treatment changes a thing and no quote
+        names that thing (``terms`` of both compared) together with an effect."""
+        asked = self.question.search(question)
+        wanted = terms(asked.group("object")) if asked else set()
+        if not wanted:
+            return False
+        return not any(self.answer.search(q) and wanted & terms(q) for q in quotes)
+
+
 class AnswerTypes:
-    def __init__(self, types: list[AnswerType]) -> None:
+    def __init__(self, types: list[AnswerType], effect: EffectCheck | None = None) -> None:
         self.types = types
+        self.effect = effect
 
     @classmethod
     def from_package(cls) -> AnswerTypes:
         text = resources.files("assistant.data").joinpath("answer_types.yaml").read_text("utf-8")
-        specs = yaml.safe_load(text)["types"]
-        return cls(
-            [
-                AnswerType(
-                    name,
-                    re.compile(" ".join(spec["question"].split()), re.IGNORECASE),
-                    re.compile(spec["answer"], re.IGNORECASE),
-                )
-                for name, spec in specs.items()
-            ]
-        )
+        data = yaml.safe_load(text)
+        types = [
+            AnswerType(name, _pattern(spec["question"]), _pattern(spec["answer"]))
+            for name, spec in data["types"].items()
+        ]
+        effect = data.get("effect")
+        if effect is None:
+            return cls(types)
+        return cls(types, EffectCheck(_pattern(effect["question"]), _pattern(effect["answer"])))
 
     def asked(self, question: str) -> AnswerType | None:
         """The kind of value the question asks for, if it asks for one."""

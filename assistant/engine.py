@@ -297,9 +297,7 @@ class Assistant:
                 quantity_question=quantity_q,
             )
             picked, conflict = selection.picked, selection.conflict
-            # Asked for a price or a percentage and no quote has one: near the topic is
-            # not an answer. The question's own words decide (not a follow-up's context).
-            missing = self.answer_types.missing(question, (p.sentence.text for p in picked))
+            missing = self.missing_answer(live, question, picked)
             if missing is not None:
                 picked, verdict.answerable, verdict.missing_answer_type = [], False, missing
         if not uncovered:
@@ -335,6 +333,24 @@ class Assistant:
             notes=notes,
             gate=verdict.to_dict(),
         )
+
+    def missing_answer(
+        self, live: Snapshot, question: str, picked: list[compose.Candidate]
+    ) -> str | None:
+        """What the question asks for that no quote holds ("price", "effect"), if anything.
+
+        Asked for a price and no quote has one, or whether it removes tattoos and no quote
+        says it does: near the topic is not an answer. The question's own words decide,
+        not a follow-up's borrowed context.
+        """
+        quotes = [f"{p.chunk.section} {p.sentence.text}" for p in picked]
+        missing = self.answer_types.missing(question, [p.sentence.text for p in picked])
+        effect = self.answer_types.effect
+        if missing is None and effect is not None:
+            df = live.vocabulary.df
+            if effect.missing(question, quotes, lambda t: set(self.analyzer.tokens(t)) & df.keys()):
+                missing = "effect"
+        return missing
 
     def support_checker(self) -> SupportChecker:
         """The offline citation-support check with this assistant's model and thresholds."""

@@ -215,6 +215,26 @@ def test_a_price_question_needs_a_quoted_price(bot) -> None:
     assert priced.gate["missing_answer_type"] is None
 
 
+def test_a_does_it_fix_question_needs_a_quote_saying_it_does(bot) -> None:
+    # The articles mention tattoos only in how microneedling was discovered.
+    reply = bot.ask("can microneedling remove a tattoo I regret?")
+    assert reply.abstained and reply.gate["missing_answer_type"] == "effect"
+    helped = bot.ask("can microneedling remove freckles?")
+    assert not helped.abstained and helped.gate["missing_answer_type"] is None
+    assert "microneedling can help to lighten them" in helped.answer
+
+    effect = AnswerTypes.from_package().effect
+    assert effect is not None
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]+", text.lower()))
+
+    question = "Does microneedling remove freckles?"
+    assert effect.missing(question, ["Freckles were noticed first."], words)
+    assert not effect.missing(question, ["It can fade freckles."], words)
+    assert not effect.missing("Does it hurt?", ["Nothing relevant."], words)
+
+
 def test_answer_types_read_the_question_narrowly() -> None:
     types = AnswerTypes.from_package()
     assert types.asked("What percent of people get redness?").name == "percentage"
