@@ -1,8 +1,8 @@
 """Answer types: what a quote must hold for a question to count as answered.
 
 A question asking for a percentage or a price needs one quoted; a question whether the
-treatment changes something ("remove tattoos?") needs a quote naming that thing with an
-effect. The patterns live in ``data/answer_types.yaml``.
+treatment changes something ("get rid of moles?") needs a quote naming that thing with
+an effect. The patterns live in ``data/answer_types.yaml``.
 """
 
 from __future__ import annotations

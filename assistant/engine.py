@@ -339,8 +339,8 @@ class Assistant:
     ) -> str | None:
         """What the question asks for that no quote holds ("price", "effect"), if anything.
 
-        Asked for a price and no quote has one, or whether it removes tattoos and no quote
-        says it does: near the topic is not an answer. The question's own words decide,
+        Asked for a price and no quote has one, or whether it gets rid of something and no
+        quote says it does: near the topic is not an answer. The question's own words decide,
         not a follow-up's borrowed context.
         """
         quotes = [f"{p.chunk.section} {p.sentence.text}" for p in picked]
