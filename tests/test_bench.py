@@ -1,4 +1,4 @@
-"""Smoke tests of the benchmark helpers (evals/bench.py, evals/synthetic.py); the benchmark
+"""Smoke tests of the benchmark helpers (evals/bench/, evals/synthetic.py); the benchmark
 itself is run by hand (``python -m evals.bench``), not here."""
 
 from __future__ import annotations

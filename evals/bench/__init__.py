@@ -1,0 +1,49 @@
+"""The benchmark behind ``python -m evals.bench``: how fast the assistant is, how it scales,
+and how it compares (the command, its sections and its report: cli.py).
+
+One module per section, ``cold``, ``warm``, ``embed``, ``scale`` (its worker processes:
+``scale_worker``), ``load`` and ``llamaindex`` (plain llama-index itself:
+``llamaindex_baseline``), over the shared parts: ``plan`` (sections, targets, the full
+and quick plans), ``report`` (rows, tables, Markdown), ``machine`` (/proc figures,
+timing, subprocess environment) and ``context`` (the assistant under test).
+
+The package stays light at import time (no torch, no llama-index): the scale workers are
+this same package run as ``python -m evals.bench _worker ...``, and their peak memory must
+be the assistant's, not the benchmark's.
+"""
+
+from .cli import BENCHES, main
+from .context import Context
+from .embed import embedding_texts, throughput
+from .llamaindex import corpus_doc_ids, our_quality
+from .llamaindex_baseline import build_llamaindex, llama_quality, section_at, sections_between
+from .load import ENDPOINTS, measure_load
+from .plan import FULL, QUICK, SECTIONS, TARGETS, Plan
+from .report import Row, Section, Table, render
+from .scale_worker import worker_main
+
+__all__ = [
+    "BENCHES",
+    "ENDPOINTS",
+    "FULL",
+    "QUICK",
+    "SECTIONS",
+    "TARGETS",
+    "Context",
+    "Plan",
+    "Row",
+    "Section",
+    "Table",
+    "build_llamaindex",
+    "corpus_doc_ids",
+    "embedding_texts",
+    "llama_quality",
+    "main",
+    "measure_load",
+    "our_quality",
+    "render",
+    "section_at",
+    "sections_between",
+    "throughput",
+    "worker_main",
+]

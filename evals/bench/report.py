@@ -1,0 +1,89 @@
+"""The report: headline rows, tables and notes per section, rendered as Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Row:
+    """One headline figure, with its target when the project has one."""
+
+    what: str
+    measured: str
+    target: str = ""
+    met: bool | None = None
+    runs: str = ""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # raw numbers for bench.json
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join(
+        [line(headers), "|" + "|".join("---" for _ in headers) + "|", *map(line, rows)]
+    )
+
+
+def _met(met: bool | None) -> str:
+    return "" if met is None else ("yes" if met else "**no**")
+
+
+def render_rows(rows: Sequence[Row]) -> str:
+    return markdown_table(
+        ["", "measured", "target", "met", "runs"],
+        [[r.what, r.measured, r.target, _met(r.met), r.runs] for r in rows],
+    )
+
+
+def render_section(section: Section) -> str:
+    parts = [f"## {section.title}"]
+    if section.rows:
+        parts.append(render_rows(section.rows))
+    parts += [markdown_table(t.headers, t.rows) for t in section.tables]
+    if section.notes:
+        parts.append("\n".join(f"- {note}" for note in section.notes))
+    return "\n\n".join(parts)
+
+
+def render(sections: Sequence[Section], header: dict[str, str]) -> str:
+    """The whole report: run facts, the figures that have targets, then each section."""
+    lines = ["# Benchmarks", ""] + [f"- **{k}**: {v}" for k, v in header.items()]
+    with_targets = [r for s in sections for r in s.rows if r.met is not None]
+    parts = ["\n".join(lines)]
+    if with_targets:
+        parts.append("## Against the targets\n\n" + render_rows(with_targets))
+    parts += [render_section(s) for s in sections]
+    return "\n\n".join(parts) + "\n"
+
+
+def fmt_ms(value: float) -> str:
+    return f"{value:.1f} ms"
+
+
+def fmt_s(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+def runs_text(n: int, what: str = "run") -> str:
+    """ "median of 3 runs", or "1 run" when there was only one."""
+    plural = what + ("es" if what.endswith("s") else "s")
+    return f"median of {n} {plural}" if n > 1 else f"1 {what}"
