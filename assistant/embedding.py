@@ -62,15 +62,19 @@ class TorchEmbedder:
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
-        out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i : i + self.batch_size])
-            out.append(self.model.encode(batch, normalize_embeddings=True, convert_to_numpy=True))
+        """L2-normalised float32 vectors, one row per text, in the order given."""
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        # Longest first, as the ONNX backend does (and as sentence-transformers does within
+        # one encode call): batches of similar length waste little on padding. Batching in
+        # input order made torch pad 13% more tokens on the benchmark texts.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            batch = [texts[i] for i in rows]
+            out[rows] = self.model.encode(batch, normalize_embeddings=True, convert_to_numpy=True)
             if progress:
                 progress(len(batch))
-        if not out:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
-        return _normalize(np.vstack(out))
+        return _normalize(out)
 
 
 def make_embedder(

@@ -101,6 +101,18 @@ def test_order_is_restored_after_length_sorting(cache_dir: Path):
     np.testing.assert_allclose(fp32.embed(ORDER_TEXTS), one_by_one, atol=1e-5)
 
 
+def test_torch_batches_longest_first_and_restores_the_order(torch_embedder, monkeypatch):
+    """The torch backend sorts by length like the ONNX one (the benchmark compares them
+    on equal padding); each row must still be its own text's vector."""
+    monkeypatch.setattr(torch_embedder, "batch_size", 3)
+    seen: list[int] = []
+    batched = torch_embedder.embed(ORDER_TEXTS, progress=seen.append)
+    one_by_one = np.vstack([torch_embedder.embed([t]) for t in ORDER_TEXTS])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+    assert seen == [3, 3, 1]
+    assert torch_embedder.embed([]).shape == (0, DIMENSION)
+
+
 def test_int8_rows_stay_with_their_texts(onnx_embedder: OnnxEmbedder):
     """int8 activations are quantized per batch tensor, so a text's vector shifts a
     little with its batch-mates (cosine ~0.96-1.0); it must stay nearest to itself."""
