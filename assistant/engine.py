@@ -180,7 +180,7 @@ class Assistant:
         if self.generator is not None and not reply.abstained:
             t0 = time.perf_counter()
             final = None
-            for event in self.generator.stream_reply(self, reply, retrieval.hits, topics):
+            for event in self.generator.stream_reply(self, reply, reply.hits, topics):
                 if isinstance(event, Reply):
                     final = event
                 else:
