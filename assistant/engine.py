@@ -171,7 +171,9 @@ class Assistant:
         t0 = time.perf_counter()
         weights = live.vocabulary.weights(query)
         vectors = self.query_vectors(query, weights)
-        retrieval = live.retriever.retrieve_vector(query, vectors[0])
+        # A question with no topic word of its own ("how does microneedling actually
+        # work?") gives BM25 nothing but the word every passage shares: dense only.
+        retrieval = live.retriever.retrieve_vector(query, vectors[0], keyword=bool(weights))
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()

@@ -73,7 +73,9 @@ class Vocabulary:
         return " ".join(out)
 
     def weights(self, text: str) -> dict[str, float]:
-        terms = [self.correct(t) for t in topic_tokens(self.analyzer, text)]
+        # Numbers tell the asker's situation ("I'm 28", "3 days after"), not the topic: a
+        # passage that answers need not repeat them (retrieval still matches them).
+        terms = [self.correct(t) for t in topic_tokens(self.analyzer, text) if not t.isdigit()]
         return {t: math.log(1 + self.n / (1 + self.df.get(t, 0))) for t in terms}
 
     def unknown_words(self, text: str) -> list[str]:

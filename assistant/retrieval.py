@@ -79,12 +79,15 @@ class HybridRetriever:
         return self.retrieve_vector(query, vector, top_k)
 
     def retrieve_vector(
-        self, query: str, vector: np.ndarray, top_k: int | None = None
+        self, query: str, vector: np.ndarray, top_k: int | None = None, keyword: bool = True
     ) -> Retrieval:
+        """The fused top hits; ``keyword=False`` leaves BM25 out (dense ranking only)."""
         dense_rows = self.dense(vector, self.candidate_k)
-        keyword_rows = [
-            row for row, _ in self.index.keyword.search(self.correct(query), self.candidate_k)
-        ]
+        keyword_rows = (
+            [row for row, _ in self.index.keyword.search(self.correct(query), self.candidate_k)]
+            if keyword
+            else []
+        )
         # Weighted RRF: on the eval sets BM25 (with synonyms) ranks the right section
         # first more often than the small embedding model, so dense votes count less.
         fused: dict[int, float] = {}

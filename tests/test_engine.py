@@ -170,6 +170,7 @@ def test_complication_answers_never_quote_normal_even_in_a_caution(bot) -> None:
 
 
 def test_everyday_short_forms_find_the_clinical_word(bot) -> None:
+    assert bot.analyzer.tokens("can i do it myself") == ["at_home"]
     reply = bot.ask("I'm halfway through chemo, can microneedling help my skin?")
     assert any("Undergoing chemotherapy or radiation." in c.text for c in reply.citations)
     assert [h.chunk.section for h in reply.hits[:5]].count(CAUTION_LIST) == 1
@@ -204,6 +205,20 @@ def test_a_question_is_also_read_in_the_articles_words(bot) -> None:
         assert float(got @ want) > 0.9999
     plain = "what is microneedling?"
     assert len(bot.query_vectors(plain, bot.vocabulary.weights(plain))) == 2
+
+
+def test_numbers_in_a_question_are_not_topic_terms(bot) -> None:
+    weights = bot.vocabulary.weights("my skin is flaking 3 days after, is that normal?")
+    assert sorted(weights) == ["day", "flake", "normal"]
+    # Retrieval still matches them.
+    assert "3" in bot.analyzer.tokens("3 days after")
+
+
+def test_a_question_without_topic_words_is_retrieved_by_meaning_only(bot) -> None:
+    reply = bot.ask("ok so how does microneedling actually work")
+    assert all(h.keyword_rank is None for h in reply.hits)
+    assert "poking the top layer of your skin with tiny needles" in reply.answer
+    assert any(h.keyword_rank is not None for h in bot.ask("does microneedling hurt?").hits)
 
 
 def test_a_price_question_needs_a_quoted_price(bot) -> None:

@@ -172,8 +172,10 @@ def test_a_broken_retriever_fails_the_gate(bot, subset, monkeypatch, tmp_path) -
     rng = random.Random(7)
     real = bot.retriever.retrieve_vector
 
-    def random_chunks(query: str, vector: Any, top_k: int | None = None) -> Retrieval:
-        result = real(query, vector, top_k)
+    def random_chunks(
+        query: str, vector: Any, top_k: int | None = None, keyword: bool = True
+    ) -> Retrieval:
+        result = real(query, vector, top_k, keyword)
         chunks = rng.sample(bot.index.chunks, len(result.hits))
         return Retrieval([Hit(c, 0.0) for c in chunks], result.query_vector)
 
