@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from assistant.answer_types import AnswerTypes
-from assistant.engine import collapse_repeats, load_wording
+from assistant.engine import load_wording
 from assistant.models import Hit
+from assistant.question import collapse_repeats
 from assistant.retrieval import rerank
 from assistant.support import markers
 
