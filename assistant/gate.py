@@ -79,12 +79,16 @@ class Vocabulary:
         return {t: math.log(1 + self.n / (1 + self.df.get(t, 0))) for t in terms}
 
     def unknown_words(self, text: str) -> list[str]:
-        """Surface words none of whose terms appear in any article."""
+        """Surface words none of whose terms appear in any article; a word of a synonym
+        phrase ("derma" in "derma roller") counts as its phrase, which is known."""
+        in_phrase = self.analyzer.phrase_spans(text)
         out = []
-        for word in _WORD.findall(text):
-            terms = [self.correct(t) for t in self.analyzer.tokens(word)]
+        for match in _WORD.finditer(text):
+            if any(lo <= match.start() < hi for lo, hi in in_phrase):
+                continue
+            terms = [self.correct(t) for t in self.analyzer.tokens(match.group())]
             if terms and all(t not in self.df for t in terms):
-                out.append(word)
+                out.append(match.group())
         return out
 
 

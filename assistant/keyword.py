@@ -63,6 +63,11 @@ class Analyzer:
         lowered = text.lower().replace("’", "'")
         return self._phrases.sub(lambda m: f" {self.canonical[m.group(0)]} ", lowered)
 
+    def phrase_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the text holds a synonym spelled in more than one word ("derma roller")."""
+        lowered = text.lower().replace("’", "'")
+        return [m.span() for m in self._phrases.finditer(lowered) if " " in m.group().strip()]
+
     def _term_set(self, text: str) -> frozenset[str]:
         return frozenset(self.tokens(text))
 

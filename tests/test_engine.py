@@ -215,6 +215,11 @@ def test_numbers_in_a_question_are_not_topic_terms(bot) -> None:
     assert "3" in bot.analyzer.tokens("3 days after")
 
 
+def test_a_word_of_a_synonym_phrase_is_not_unknown(bot) -> None:
+    unknown = bot.vocabulary.unknown_words("can I lend my derma roller to my roommate?")
+    assert unknown == ["roommate?"]
+
+
 def test_a_question_without_topic_words_is_retrieved_by_meaning_only(bot) -> None:
     reply = bot.ask("ok so how does microneedling actually work")
     assert all(h.keyword_rank is None for h in reply.hits)
