@@ -14,7 +14,7 @@ from . import compose, gate
 from .answer_types import AnswerTypes
 from .cautions import add_cautions
 from .embedding import Embedder
-from .followup import context_of
+from .followup import as_conversation, context_of
 from .keyword import Analyzer
 from .live_index import Snapshot
 from .models import Hit, Reply
@@ -65,7 +65,8 @@ class Answerer:
         self._fixed_vectors: dict[str, np.ndarray] = {}
 
     def readings(self, query: str, weights: dict[str, float]) -> list[np.ndarray]:
-        """The query's vector, its focus's, and (when it differs) its folded focus's.
+        """The query's vector, its focus's, (when it differs) its folded focus's, and for
+        a follow-up the conversation read in order.
 
         The focus is the question without the domain words every passage shares (the
         query's own vector again when that changes nothing). The folded focus spells the
@@ -82,6 +83,9 @@ class Answerer:
         folded = " ".join(self.analyzer.fold(focus).replace("_", " ").split())
         changed = re.findall(r"\w+", folded) != re.findall(r"\w+", focus.lower())
         readings = [query, focus] + ([folded] if changed else [])
+        conversation = as_conversation(query)
+        if conversation is not None:
+            readings.append(conversation)
         texts = list(dict.fromkeys(readings))
         vectors = dict(zip(texts, self.embedder.embed(texts), strict=True))
         return [vectors[t] for t in readings]

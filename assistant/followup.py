@@ -52,3 +52,11 @@ def context_of(query: str) -> str | None:
     """The earlier turn a rewritten query borrowed, or None for a stand-alone question."""
     _, mark, context = query.partition(CONTEXT_MARK)
     return context.removesuffix(")") if mark else None
+
+
+def as_conversation(query: str) -> str | None:
+    """A rewritten follow-up read as the client said it: the earlier turn, then the
+    question ("is peeling normal? when does it stop?"); None for a
+    stand-alone question."""
+    own, mark, context = query.partition(CONTEXT_MARK)
+    return f"{context.removesuffix(')')} {own}" if mark else None

@@ -109,6 +109,41 @@ def coverage(weights: dict[str, float], hits: list[Hit], analyzer: Analyzer) -> 
     )
 
 
+def weigh_by_meaning(
+    question: str,
+    question_vector: np.ndarray,
+    weights: dict[str, float],
+    vocabulary: Vocabulary,
+    embedder: Embedder,
+) -> dict[str, float]:
+    """Each term's IDF weight times how much the question's meaning changes without it.
+
+    IDF alone counts a client's filler ("realistically", "before i spend money on this")
+    among the rarest, heaviest terms, since the articles never use it; the coverage a
+    passage needs then hinges on words that carry no topic. Leaving a term's words out
+    and embedding what remains (one model call for all terms) tells how much of the
+    question it carries: "cellulite" moves the meaning, "realistically" hardly does.
+    """
+    words = _WORD.findall(question)
+    positions: dict[str, set[int]] = {}
+    for i, word in enumerate(words):
+        for term in vocabulary.weights(word):
+            positions.setdefault(term, set()).add(i)
+    terms = [t for t in weights if t in positions]
+    if len(terms) < 2:
+        return weights
+    without = [" ".join(w for i, w in enumerate(words) if i not in positions[t]) for t in terms]
+    vectors = embedder.embed([text or "?" for text in without])
+    # A floor: a term the model barely notices still counts a little.
+    share = {
+        t: max(0.02, 1.0 - float(question_vector @ v)) for t, v in zip(terms, vectors, strict=True)
+    }
+    # A term spelled over several words ("fine lines") has no single word to leave out:
+    # it counts as much as the question's weightiest term.
+    top = max(share.values())
+    return {t: w * share.get(t, top) for t, w in weights.items()}
+
+
 def _is_name(word: str, text: str) -> bool:
     """An acronym, or a capitalised word that does not start a sentence."""
     core = word.strip("\"'“”‘’()[],.;:!?")
@@ -153,6 +188,10 @@ def assess(
             # Names and acronyms (FDA, Botox) always name a topic, however short.
             named = {t for w in unknown if _is_name(w, question) for t in vocabulary.weights(w)}
             weights = {t: w for t, w in weights.items() if t in vocabulary.df or t in named}
+    if len(weights) > 1:
+        if question_vector is None:
+            question_vector = embedder.embed([question])[0]
+        weights = weigh_by_meaning(question, question_vector, weights, vocabulary, embedder)
     cov = coverage(weights, hits, vocabulary.analyzer)
     if follow_up is not None:
         cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))
