@@ -45,26 +45,42 @@ class EffectCheck:
 
 
 class AnswerTypes:
-    def __init__(self, types: list[AnswerType], effect: EffectCheck | None = None) -> None:
+    def __init__(
+        self,
+        types: list[AnswerType],
+        effect: EffectCheck | None = None,
+        evidence: list[AnswerType] | None = None,
+    ) -> None:
         self.types = types
         self.effect = effect
+        self.evidence = evidence or []
 
     @classmethod
     def from_package(cls) -> AnswerTypes:
         text = resources.files("assistant.data").joinpath("answer_types.yaml").read_text("utf-8")
         data = yaml.safe_load(text)
-        types = [
-            AnswerType(name, _pattern(spec["question"]), _pattern(spec["answer"]))
-            for name, spec in data["types"].items()
-        ]
+
+        def kinds(section: str) -> list[AnswerType]:
+            return [
+                AnswerType(name, _pattern(spec["question"]), _pattern(spec["answer"]))
+                for name, spec in (data.get(section) or {}).items()
+            ]
+
         effect = data.get("effect")
-        if effect is None:
-            return cls(types)
-        return cls(types, EffectCheck(_pattern(effect["question"]), _pattern(effect["answer"])))
+        check = (
+            EffectCheck(_pattern(effect["question"]), _pattern(effect["answer"]))
+            if effect
+            else None
+        )
+        return cls(kinds("types"), check, kinds("evidence"))
 
     def asked(self, question: str) -> AnswerType | None:
         """The kind of value the question asks for, if it asks for one."""
         return next((t for t in self.types if t.question.search(question)), None)
+
+    def evidence_for(self, question: str) -> AnswerType | None:
+        """The kind of value whose presence in a sentence counts as evidence of an answer."""
+        return next((t for t in self.evidence if t.question.search(question)), None)
 
     def missing(self, question: str, quotes: Iterable[str]) -> str | None:
         """The kind asked for when no quote holds one; None when answered or not asked."""

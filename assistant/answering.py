@@ -148,6 +148,13 @@ class Answerer:
             pool2, verdict2 = self.judge(live, question, query, hits, rows, anchored, weights)
             if verdict2.similarity >= s.gate_anchored_similarity:
                 pool, verdict = pool2, verdict2
+        if not verdict.answerable and verdict.similarity >= s.gate_typed_similarity:
+            typed = self.typed_evidence(question, pool, verdict)
+            if typed is not None:
+                # The sentence holding the asked-for value leads the quotes.
+                pool = [typed, *(c for c in pool if c is not typed)]
+                verdict.answerable = True
+                verdict.typed_evidence = self.answer_types.evidence_for(question).name  # type: ignore[union-attr]
         # The chunk whose own sentence answers the question goes first (staff read the
         # list as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
@@ -203,6 +210,30 @@ class Answerer:
             notes=notes,
             gate=verdict.to_dict(),
         )
+
+    def typed_evidence(
+        self, question: str, pool: list[compose.Candidate], verdict: gate.GateResult
+    ) -> compose.Candidate | None:
+        """A sentence holding the kind of value the question asks for ("how soon": a span
+        of time) and most of its topic terms (the gate's share), if one was retrieved."""
+        kind = self.answer_types.evidence_for(question)
+        weights = verdict.weights
+        if kind is None or not weights or verdict.coverage < self.settings.gate_min_coverage:
+            return None
+        # The term that carries most of the question must be there: "how often should i
+        # replace my roller" is not answered by how often sessions are spaced.
+        key = max(weights, key=lambda t: weights[t])
+        for cand in pool:
+            if cand.similarity < self.settings.sentence_min_similarity:
+                continue
+            terms = self.analyzer.passage_terms(f"{cand.chunk.section} {cand.sentence.text}")
+            if (
+                key in terms
+                and compose.overlap(terms, weights) >= self.settings.gate_min_coverage
+                and kind.answer.search(cand.sentence.text)
+            ):
+                return cand
+        return None
 
     def missing_answer(
         self, live: Snapshot, question: str, picked: list[compose.Candidate]

@@ -34,9 +34,14 @@ class GateResult:
     unknown_terms: list[str] = field(default_factory=list)
     unknown_weight: float = 0.0  # meaning kept when unknown terms are removed (1 = none)
     missing_answer_type: str | None = None  # asked for a price, say, and none was quoted
+    typed_evidence: str | None = None  # answered on a sentence holding the asked-for value
+    # The topic terms' weights the coverage used (IDF times meaning carried).
+    weights: dict[str, float] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, object]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        out = asdict(self)
+        del out["weights"]
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
 class Vocabulary:
@@ -124,10 +129,15 @@ def weigh_by_meaning(
     and embedding what remains (one model call for all terms) tells how much of the
     question it carries: "cellulite" moves the meaning, "realistically" hardly does.
     """
-    words = _WORD.findall(question)
+    matches = list(_WORD.finditer(question))
+    words = [m.group() for m in matches]
+    spans = vocabulary.analyzer.phrase_spans(question)
     positions: dict[str, set[int]] = {}
-    for i, word in enumerate(words):
-        for term in vocabulary.weights(word):
+    for i, match in enumerate(matches):
+        # A word of a synonym phrase ("new" in "a new one") carries the phrase's term.
+        phrase = next(((lo, hi) for lo, hi in spans if lo <= match.start() < hi), None)
+        text = question[phrase[0] : phrase[1]] if phrase else match.group()
+        for term in vocabulary.weights(text):
             positions.setdefault(term, set()).add(i)
     terms = [t for t in weights if t in positions]
     if len(terms) < 2:
@@ -138,8 +148,8 @@ def weigh_by_meaning(
     share = {
         t: max(0.02, 1.0 - float(question_vector @ v)) for t, v in zip(terms, vectors, strict=True)
     }
-    # A term spelled over several words ("fine lines") has no single word to leave out:
-    # it counts as much as the question's weightiest term.
+    # A term no word of the question yields on its own (spelled apart from its phrase)
+    # counts as much as the question's weightiest term.
     top = max(share.values())
     return {t: w * share.get(t, top) for t, w in weights.items()}
 
@@ -196,4 +206,4 @@ def assess(
     if follow_up is not None:
         cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))
     answerable = similarity >= min_similarity and cov >= min_coverage
-    return GateResult(answerable, similarity, cov, unknown, kept)
+    return GateResult(answerable, similarity, cov, unknown, kept, weights=weights)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     gate_anchored_similarity: float = Field(
         0.65, description="Gate: min cosine when a subject-less question is read as about it."
     )
+    gate_typed_similarity: float = Field(
+        0.45, description="Gate: min cosine when a sentence holds the asked-for value (time)."
+    )
     gate_noise_similarity: float = Field(0.85, description="Unknown words are chit-chat above.")
     sentence_min_similarity: float = Field(0.35, description="Min cosine to quote a sentence.")
     support_min_similarity: float = Field(0.65, description="Support check: min cosine.")
