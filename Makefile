@@ -32,10 +32,11 @@ test: setup browser
 	$(PY) ingest.py --quiet
 	$(PY) -m evals --check
 
-# The eval set (gated in `make test`) and the held-out set (reported, never tuned on).
+# The eval set (gated in `make test`) and the two held-out sets (reported, not gated).
 eval: index
 	$(PY) -m evals
 	$(PY) -m evals --cases evals/heldout.jsonl --baseline evals/baseline-heldout.json --out evals/out/heldout
+	$(PY) -m evals --cases evals/heldout2.jsonl --baseline evals/baseline-heldout2.json --out evals/out/heldout2
 
 bench: index
 	$(PY) -m evals.bench

@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from . import compose, gate
-from .answer_types import AnswerTypes
+from .answer_types import AnswerType, AnswerTypes
 from .cautions import add_cautions
 from .embedding import Embedder
 from .followup import as_conversation, context_of
@@ -148,13 +148,18 @@ class Answerer:
             pool2, verdict2 = self.judge(live, question, query, hits, rows, anchored, weights)
             if verdict2.similarity >= s.gate_anchored_similarity:
                 pool, verdict = pool2, verdict2
-        if not verdict.answerable and verdict.similarity >= s.gate_typed_similarity:
-            typed = self.typed_evidence(question, pool, verdict)
+        evidence_kind = self.answer_types.evidence_for(question)
+        if (
+            not verdict.answerable
+            and evidence_kind is not None
+            and verdict.similarity >= s.gate_typed_similarity
+        ):
+            typed = self.typed_evidence(evidence_kind, pool, verdict)
             if typed is not None:
                 # The sentence holding the asked-for value leads the quotes.
                 pool = [typed, *(c for c in pool if c is not typed)]
                 verdict.answerable = True
-                verdict.typed_evidence = self.answer_types.evidence_for(question).name  # type: ignore[union-attr]
+                verdict.typed_evidence = evidence_kind.name
         # The chunk whose own sentence answers the question goes first (staff read the
         # list as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
@@ -175,6 +180,14 @@ class Answerer:
             )
             picked, conflict = selection.picked, selection.conflict
             missing = self.missing_answer(live, question, picked)
+            kind = self.answer_types.asked(question)
+            if missing is not None and kind is not None and kind.name == missing:
+                # The value asked for may sit in a retrieved sentence the selection left
+                # out ("can't permanently close pores"): quote it instead of declining.
+                found = self.typed_evidence(kind, pool, verdict)
+                if found is not None and found not in picked:
+                    picked = [*picked[: s.max_sentences - 1], found]
+                    missing = self.missing_answer(live, question, picked)
             if missing is not None:
                 picked, verdict.answerable, verdict.missing_answer_type = [], False, missing
         if not uncovered:
@@ -212,13 +225,12 @@ class Answerer:
         )
 
     def typed_evidence(
-        self, question: str, pool: list[compose.Candidate], verdict: gate.GateResult
+        self, kind: AnswerType, pool: list[compose.Candidate], verdict: gate.GateResult
     ) -> compose.Candidate | None:
-        """A sentence holding the kind of value the question asks for ("how soon": a span
-        of time) and most of its topic terms (the gate's share), if one was retrieved."""
-        kind = self.answer_types.evidence_for(question)
+        """A retrieved sentence holding a value of ``kind`` ("how soon": a span of time)
+        and most of the question's topic terms (the gate's share), if there is one."""
         weights = verdict.weights
-        if kind is None or not weights or verdict.coverage < self.settings.gate_min_coverage:
+        if not weights or verdict.coverage < self.settings.gate_min_coverage:
             return None
         # The term that carries most of the question must be there: "how often should i
         # replace my roller" is not answered by how often sessions are spaced.

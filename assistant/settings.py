@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     max_sentences: int = Field(4, ge=1, le=10, description="Source sentences per answer.")
     max_question_chars: int = Field(1000, ge=50, le=20000)
     gate_min_similarity: float = Field(0.53, description="Min query/sentence cosine to answer.")
-    gate_min_coverage: float = Field(0.45, description="Min share of key terms found.")
+    gate_min_coverage: float = Field(0.5, description="Min share of key terms found.")
     gate_anchored_similarity: float = Field(
         0.65, description="Gate: min cosine when a subject-less question is read as about it."
     )

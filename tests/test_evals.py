@@ -25,6 +25,9 @@ from .conftest import CORPUS, ROOT
 CASES = load_cases()
 # Written later, blind to the engine's tuning; never used to pick thresholds.
 HELDOUT = load_cases(ROOT / "evals" / "heldout.jsonl")
+# A second held-out set, written 2026-12-01 by someone who saw neither the engine nor
+# the other case files.
+HELDOUT2 = load_cases(ROOT / "evals" / "heldout2.jsonl")
 
 
 def test_case_file_follows_the_schema_and_covers_every_category() -> None:
@@ -78,10 +81,25 @@ def test_heldout_set_is_separate_and_covers_every_category() -> None:
     assert not {c.question for c in HELDOUT} & {c.question for c in CASES}
 
 
+def test_second_heldout_set_is_separate_from_both_others() -> None:
+    counts = Counter(c.category for c in HELDOUT2)
+    assert len(HELDOUT2) == 60
+    assert counts == {
+        "answerable": 26,
+        "multi_turn": 8,
+        "safety": 8,
+        "out_of_scope": 10,
+        "adversarial": 8,
+    }
+    for other in (CASES, HELDOUT):
+        assert not {c.id for c in HELDOUT2} & {c.id for c in other}
+        assert not {c.question for c in HELDOUT2} & {c.question for c in other}
+
+
 def test_every_gold_source_exists_in_the_corpus() -> None:
     docs, _ = load_corpus(CORPUS)
     sections = {(d.id, c.section) for d in docs for c in chunk_document(d)}
-    for case in [*CASES, *HELDOUT]:
+    for case in [*CASES, *HELDOUT, *HELDOUT2]:
         for gold in case.gold_sources:
             assert any(
                 doc == gold["doc_id"] and section_matches(sec, gold["section"])
@@ -95,7 +113,7 @@ def test_no_eval_text_appears_in_the_assistant_package() -> None:
         for p in (ROOT / "assistant").rglob("*")
         if p.suffix in {".py", ".yaml", ".txt"}
     )
-    for case in [*CASES, *HELDOUT]:
+    for case in [*CASES, *HELDOUT, *HELDOUT2]:
         question = " ".join(case.question.lower().split())
         if len(question) >= 20:
             assert question[:60] not in package, case.id

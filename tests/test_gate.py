@@ -1,0 +1,108 @@
+"""The answerability gate's signals on the real model and the real index."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant, gate
+from assistant.answer_types import AnswerTypes
+from assistant.engine import load_wording
+from assistant.followup import as_conversation, rewrite
+
+WORDING = load_wording()
+
+
+def test_filler_words_carry_less_weight_than_the_topic(bot) -> None:
+    question = "realistically, will microneedling shrink my pores?"
+    idf = bot.vocabulary.weights(question)
+    vector = bot.embedder.embed([question])[0]
+    weighted = gate.weigh_by_meaning(question, vector, idf, bot.vocabulary, bot.embedder)
+    # By IDF alone the filler word is the heaviest term: the articles never use it.
+    assert idf["realist"] > idf["pore"]
+    # By the meaning it carries, it is the lightest.
+    assert set(weighted) == set(idf)
+    assert weighted["pore"] > weighted["shrink"] > weighted["realist"]
+    assert weighted["realist"] < 0.2 * weighted["pore"]
+
+
+def test_a_synonym_phrase_is_left_out_whole(bot) -> None:
+    # "a new one" folds to the same term as "swap": leaving out "swap" alone would keep
+    # the meaning, so the phrase's words go too.
+    question = "should i swap my derma roller for a new one every month?"
+    idf = bot.vocabulary.weights(question)
+    vector = bot.embedder.embed([question])[0]
+    weighted = gate.weigh_by_meaning(question, vector, idf, bot.vocabulary, bot.embedder)
+    assert set(weighted) == {"replac", "everi", "month"}
+    without = bot.embedder.embed(["should i my derma roller for a every month?"])[0]
+    assert weighted["replac"] == pytest.approx(idf["replac"] * (1 - float(vector @ without)))
+
+
+def test_one_topic_term_keeps_its_idf_weight(bot) -> None:
+    question = "tell me about pores"
+    idf = bot.vocabulary.weights(question)
+    vector = bot.embedder.embed([question])[0]
+    assert gate.weigh_by_meaning(question, vector, idf, bot.vocabulary, bot.embedder) == idf
+
+
+@pytest.fixture(scope="module")
+def strict_bot(built_settings, embedder) -> Assistant:
+    """An assistant whose plain similarity bar nothing passes: only typed evidence can."""
+    settings = built_settings.model_copy(update={"gate_min_similarity": 0.99})
+    return Assistant.load(settings, embedder=embedder)
+
+
+def test_a_how_long_question_is_answered_on_a_sentence_holding_a_time(strict_bot) -> None:
+    reply = strict_bot.ask("how long till my skin glows?")
+    assert not reply.abstained
+    assert reply.gate["typed_evidence"] == "time"
+    first = reply.citations[0]
+    assert first.doc_id == "microneedling-benefits-and-cautions"
+    assert first.section == "Avoid Some Treatments"
+    assert "around three days after microneedling" in first.text
+    assert first.text in reply.answer
+
+
+def test_typed_evidence_needs_the_asked_kind_of_value(strict_bot) -> None:
+    reply = strict_bot.ask("does my skin glow after microneedling?")
+    assert reply.abstained
+    assert reply.gate["typed_evidence"] is None
+
+
+def test_typed_evidence_needs_the_questions_key_term(strict_bot) -> None:
+    # Sentences with spans of time abound (sessions, redness), none about a tattoo's ink.
+    reply = strict_bot.ask("how long does tattoo ink take to fade?")
+    assert reply.abstained
+
+
+def test_a_question_about_an_animal_is_declined_with_the_vet_note(bot) -> None:
+    reply = bot.ask("can I use a derma roller on my cat's scar?")
+    assert reply.abstained
+    assert reply.citations == []
+    assert reply.safety == ["animals"]
+    assert WORDING["veterinary"] in reply.answer
+    assert reply.answer.startswith(WORDING["decline"])
+
+
+def test_permanence_is_answered_only_by_a_quote_about_it(bot) -> None:
+    answered = bot.ask("are pores closed for good after microneedling?")
+    assert not answered.abstained
+    assert "While you can’t permanently “close” pores" in answered.answer
+    declined = bot.ask("is the melasma fix from microneedling permanent?")
+    assert declined.abstained
+    assert declined.gate["missing_answer_type"] == "permanence"
+
+
+def test_permanence_type_reads_the_question_words() -> None:
+    types = AnswerTypes.from_package()
+    assert types.asked("will it last forever?").name == "permanence"  # type: ignore[union-attr]
+    assert types.asked("how long will it last?") is None
+    assert types.evidence_for("how long will it last?").name == "time"  # type: ignore[union-attr]
+    assert types.evidence_for("does it hurt?") is None
+
+
+def test_a_follow_up_is_also_read_as_the_conversation_in_order(bot) -> None:
+    turns = [{"role": "user", "content": "is peeling normal after a session?"}]
+    query = rewrite("when does it stop?", turns, bot.analyzer)
+    assert query == "when does it stop? (context: is peeling normal after a session?)"
+    assert as_conversation(query) == "is peeling normal after a session? when does it stop?"
+    assert as_conversation("when does it stop?") is None
