@@ -79,8 +79,11 @@ class AnswerTypes:
         return next((t for t in self.types if t.question.search(question)), None)
 
     def evidence_for(self, question: str) -> AnswerType | None:
-        """The kind of value whose presence in a sentence counts as evidence of an answer."""
-        return next((t for t in self.evidence if t.question.search(question)), None)
+        """The kind of value whose presence in a sentence counts as evidence of an answer:
+        one the question asks for (price, ...) or an evidence-only kind (a span of time)."""
+        return self.asked(question) or next(
+            (t for t in self.evidence if t.question.search(question)), None
+        )
 
     def missing(self, question: str, quotes: Iterable[str]) -> str | None:
         """The kind asked for when no quote holds one; None when answered or not asked."""

@@ -154,7 +154,7 @@ class Answerer:
             and evidence_kind is not None
             and verdict.similarity >= s.gate_typed_similarity
         ):
-            typed = self.typed_evidence(evidence_kind, pool, verdict)
+            typed = self.typed_evidence(question, evidence_kind, pool, verdict)
             if typed is not None:
                 # The sentence holding the asked-for value leads the quotes.
                 pool = [typed, *(c for c in pool if c is not typed)]
@@ -184,7 +184,7 @@ class Answerer:
             if missing is not None and kind is not None and kind.name == missing:
                 # The value asked for may sit in a retrieved sentence the selection left
                 # out ("can't permanently close pores"): quote it instead of declining.
-                found = self.typed_evidence(kind, pool, verdict)
+                found = self.typed_evidence(question, kind, pool, verdict)
                 if found is not None and found not in picked:
                     picked = [*picked[: s.max_sentences - 1], found]
                     missing = self.missing_answer(live, question, picked)
@@ -225,11 +225,20 @@ class Answerer:
         )
 
     def typed_evidence(
-        self, kind: AnswerType, pool: list[compose.Candidate], verdict: gate.GateResult
+        self,
+        question: str,
+        kind: AnswerType,
+        pool: list[compose.Candidate],
+        verdict: gate.GateResult,
     ) -> compose.Candidate | None:
         """A retrieved sentence holding a value of ``kind`` ("how soon": a span of time)
-        and most of the question's topic terms (the gate's share), if there is one."""
-        weights = verdict.weights
+        and most of the question's topic terms (the gate's share), if there is one.
+
+        The words that ask for the value ("how much", "how often") are not topic terms
+        here: any price sentence says "cost", whatever it is the price of.
+        """
+        asking = {t for m in kind.question.finditer(question) for t in self.analyzer.tokens(m[0])}
+        weights = {t: w for t, w in verdict.weights.items() if t not in asking}
         if not weights or verdict.coverage < self.settings.gate_min_coverage:
             return None
         # The term that carries most of the question must be there: "how often should i

@@ -203,7 +203,10 @@ def assess(
             question_vector = embedder.embed([question])[0]
         weights = weigh_by_meaning(question, question_vector, weights, vocabulary, embedder)
     cov = coverage(weights, hits, vocabulary.analyzer)
-    if follow_up is not None:
+    # A follow-up may lean on its context's terms ("and what about the home kind?"), unless it
+    # brings a topic of its own that no article names ("does insurance cover that?").
+    new_topic = any(t not in vocabulary.df for t in weights)
+    if follow_up is not None and not new_topic:
         cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))
     answerable = similarity >= min_similarity and cov >= min_coverage
     return GateResult(answerable, similarity, cov, unknown, kept, weights=weights)
