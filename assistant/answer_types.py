@@ -29,7 +29,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class EffectCheck:
-    question: re.Pattern[str]  # captures the thing asked about as ``object``
+    questions: tuple[re.Pattern[str], ...]  # each captures the thing asked about as ``object``
     answer: re.Pattern[str]  # an effect: "reduce", "fade", "less noticeable", ...
 
     def missing(
@@ -37,7 +37,7 @@ class EffectCheck:
     ) -> bool:
         """True when the question asks whether the treatment changes a thing and no quote
         names that thing (``terms`` of both compared) together with an effect."""
-        asked = self.question.search(question)
+        asked = next((m for p in self.questions if (m := p.search(question))), None)
         wanted = terms(asked.group("object")) if asked else set()
         if not wanted:
             return False
@@ -67,11 +67,11 @@ class AnswerTypes:
             ]
 
         effect = data.get("effect")
-        check = (
-            EffectCheck(_pattern(effect["question"]), _pattern(effect["answer"]))
-            if effect
-            else None
-        )
+        check = None
+        if effect:
+            asks = effect["question"]
+            patterns = tuple(_pattern(q) for q in ([asks] if isinstance(asks, str) else asks))
+            check = EffectCheck(patterns, _pattern(effect["answer"]))
         return cls(kinds("types"), check, kinds("evidence"))
 
     def asked(self, question: str) -> AnswerType | None:

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from . import compose, gate
+from . import compose, evidence, gate
 from .answer_types import AnswerType, AnswerTypes
 from .cautions import add_cautions
 from .embedding import Embedder
@@ -154,7 +154,7 @@ class Answerer:
             and evidence_kind is not None
             and verdict.similarity >= s.gate_typed_similarity
         ):
-            typed = self.typed_evidence(question, evidence_kind, pool, verdict)
+            typed = self.typed_evidence(live, question, evidence_kind, pool, verdict)
             if typed is not None:
                 # The sentence holding the asked-for value leads the quotes.
                 pool = [typed, *(c for c in pool if c is not typed)]
@@ -179,15 +179,15 @@ class Answerer:
                 quantity_question=quantity_q,
             )
             picked, conflict = selection.picked, selection.conflict
-            missing = self.missing_answer(live, question, picked)
+            missing = self.missing_answer(live, question, picked, verdict.weights)
             kind = self.answer_types.asked(question)
             if missing is not None and kind is not None and kind.name == missing:
                 # The value asked for may sit in a retrieved sentence the selection left
                 # out ("can't permanently close pores"): quote it instead of declining.
-                found = self.typed_evidence(question, kind, pool, verdict)
+                found = self.typed_evidence(live, question, kind, pool, verdict)
                 if found is not None and found not in picked:
                     picked = [*picked[: s.max_sentences - 1], found]
-                    missing = self.missing_answer(live, question, picked)
+                    missing = self.missing_answer(live, question, picked, verdict.weights)
             if missing is not None:
                 picked, verdict.answerable, verdict.missing_answer_type = [], False, missing
         if not uncovered:
@@ -226,47 +226,48 @@ class Answerer:
 
     def typed_evidence(
         self,
+        live: Snapshot,
         question: str,
         kind: AnswerType,
         pool: list[compose.Candidate],
         verdict: gate.GateResult,
     ) -> compose.Candidate | None:
-        """A retrieved sentence holding a value of ``kind`` ("how soon": a span of time)
-        and most of the question's topic terms (the gate's share), if there is one.
-
-        The words that ask for the value ("how much", "how often") are not topic terms
-        here: any price sentence says "cost", whatever it is the price of.
-        """
-        asking = {t for m in kind.question.finditer(question) for t in self.analyzer.tokens(m[0])}
-        weights = {t: w for t, w in verdict.weights.items() if t not in asking}
-        if not weights or verdict.coverage < self.settings.gate_min_coverage:
+        """A retrieved sentence holding a value of ``kind`` about the question's key term
+        (see evidence.py), when the question's terms are covered at all."""
+        if verdict.coverage < self.settings.gate_min_coverage:
             return None
-        # The term that carries most of the question must be there: "how often should i
-        # replace my roller" is not answered by how often sessions are spaced.
-        key = max(weights, key=lambda t: weights[t])
-        for cand in pool:
-            if cand.similarity < self.settings.sentence_min_similarity:
-                continue
-            terms = self.analyzer.passage_terms(f"{cand.chunk.section} {cand.sentence.text}")
-            if (
-                key in terms
-                and compose.overlap(terms, weights) >= self.settings.gate_min_coverage
-                and kind.answer.search(cand.sentence.text)
-            ):
-                return cand
-        return None
+        return evidence.find(
+            question,
+            kind,
+            pool,
+            verdict.weights,
+            self.analyzer,
+            live.vocabulary.df,
+            min_similarity=self.settings.sentence_min_similarity,
+            min_share=self.settings.gate_min_coverage,
+        )
 
     def missing_answer(
-        self, live: Snapshot, question: str, picked: list[compose.Candidate]
+        self,
+        live: Snapshot,
+        question: str,
+        picked: list[compose.Candidate],
+        weights: dict[str, float],
     ) -> str | None:
         """What the question asks for that no quote holds ("price", "effect"), if anything.
 
-        Asked for a price and no quote has one, or whether it gets rid of something and no
-        quote says it does: near the topic is not an answer. The question's own words decide,
-        not a follow-up's borrowed context.
+        Asked for a price and no quote has the price of the thing asked about, or whether
+        it gets rid of something and no quote says it does: near the topic is not an
+        answer. The question's own words decide, not a follow-up's borrowed context.
         """
         quotes = [f"{p.chunk.section} {p.sentence.text}" for p in picked]
-        missing = self.answer_types.missing(question, [p.sentence.text for p in picked])
+        missing = None
+        kind = self.answer_types.asked(question)
+        if kind is not None:
+            topic = evidence.topic_weights(question, kind, weights, self.analyzer)
+            key = evidence.key_term(topic, live.vocabulary.df)
+            if not any(evidence.holds(kind, p, key, self.analyzer) for p in picked):
+                missing = kind.name
         effect = self.answer_types.effect
         if missing is None and effect is not None:
             df = live.vocabulary.df
