@@ -32,11 +32,11 @@ test: setup browser
 	$(PY) ingest.py --quiet
 	$(PY) -m evals --check
 
-# The eval set (gated in `make test`) and the two held-out sets (reported, not gated).
+# The eval set (gated in `make test`) and the four held-out sets (reported, not gated).
 eval: index
 	$(PY) -m evals
 	$(PY) -m evals --cases evals/heldout.jsonl --baseline evals/baseline-heldout.json --out evals/out/heldout
-	$(PY) -m evals --cases evals/heldout2.jsonl --baseline evals/baseline-heldout2.json --out evals/out/heldout2
+	for n in 2 3 4; do $(PY) -m evals --cases evals/heldout$$n.jsonl --baseline evals/baseline-heldout$$n.json --out evals/out/heldout$$n || exit 1; done
 
 bench: index
 	$(PY) -m evals.bench

@@ -106,3 +106,48 @@ def test_a_follow_up_is_also_read_as_the_conversation_in_order(bot) -> None:
     assert query == "when does it stop? (context: is peeling normal after a session?)"
     assert as_conversation(query) == "is peeling normal after a session? when does it stop?"
     assert as_conversation("when does it stop?") is None
+
+
+COST_TURNS = [
+    {"role": "user", "content": "how much does a package of microneedling sessions cost?"},
+    {"role": "assistant", "content": "A package can run up to $700."},
+]
+
+
+def test_a_follow_up_leans_on_its_context_unless_it_brings_a_new_topic(bot) -> None:
+    leaning = bot.ask("and the at-home roller?", history=COST_TURNS)
+    assert not leaning.abstained
+    assert leaning.gate["coverage"] == 1.0  # the context's terms, all in one passage
+    # "dental" and "plan" are in no article: the context's coverage does not carry them.
+    new_topic = bot.ask("would my dental plan cover that?", history=COST_TURNS)
+    assert new_topic.abstained
+    assert new_topic.gate["coverage"] < 0.5
+
+
+def test_a_price_is_quoted_with_the_thing_it_is_the_price_of(bot) -> None:
+    reply = bot.ask("how much is kerry's micro-roller?")
+    assert not reply.abstained
+    assert "Collagen Boosting Micro-Roller ($30)" in reply.citations[0].text
+
+
+def test_a_length_in_mm_must_be_the_length_asked_about(bot) -> None:
+    # The articles give millimetres for home rollers only, not for clinic treatments.
+    clinic = bot.ask("what needle length does a clinic use for deep scars, in mm?")
+    assert clinic.abstained and clinic.gate["missing_answer_type"] == "measurement"
+    home = bot.ask("what size needles are good for a home roller?")
+    assert not home.abstained
+    assert ".25 millimeter-sized needles" in home.answer
+
+
+def test_the_effect_check_finds_the_thing_asked_about() -> None:
+    effect = AnswerTypes.from_package().effect
+    assert effect is not None
+
+    def thing(question: str) -> str | None:
+        found = next((m for p in effect.questions if (m := p.search(question))), None)
+        return found.group("object").strip() if found else None
+
+    assert thing("does microneedling on the scalp help with thinning hair?") == "thinning hair?"
+    assert thing("can i use my roller on my scalp to help my hair grow?") == "my hair grow?"
+    assert thing("if i microneedle over it will the ink fade?") == "ink"
+    assert thing("does microneedling hurt?") is None
