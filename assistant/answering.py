@@ -123,6 +123,8 @@ class Answerer:
             # vectors[0] is the query's; it is the question's too unless a follow-up was
             # rewritten.
             question_vector=vectors[0] if query == question else None,
+            # The typed checks read the weights to find the question's key term.
+            weigh=self.answer_types.evidence_for(question) is not None,
         )
         return pool, verdict
 

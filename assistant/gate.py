@@ -114,42 +114,42 @@ def coverage(weights: dict[str, float], hits: list[Hit], analyzer: Analyzer) -> 
     )
 
 
+def leave_one_out(question: str, terms: list[str], vocabulary: Vocabulary) -> dict[str, str]:
+    """For each term, the question without the words that yield it (a word of a synonym
+    phrase, "new" in "a new one", carries the phrase's term)."""
+    matches = list(_WORD.finditer(question))
+    spans = vocabulary.analyzer.phrase_spans(question)
+    positions: dict[str, set[int]] = {}
+    for i, match in enumerate(matches):
+        phrase = next(((lo, hi) for lo, hi in spans if lo <= match.start() < hi), None)
+        text = question[phrase[0] : phrase[1]] if phrase else match.group()
+        for term in vocabulary.weights(text):
+            positions.setdefault(term, set()).add(i)
+    return {
+        t: " ".join(m.group() for i, m in enumerate(matches) if i not in positions[t]) or "?"
+        for t in terms
+        if t in positions
+    }
+
+
 def weigh_by_meaning(
-    question: str,
-    question_vector: np.ndarray,
     weights: dict[str, float],
-    vocabulary: Vocabulary,
-    embedder: Embedder,
+    question_vector: np.ndarray,
+    without: dict[str, np.ndarray],
 ) -> dict[str, float]:
     """Each term's IDF weight times how much the question's meaning changes without it.
 
     IDF alone counts a client's filler ("realistically", "before i spend money on this")
     among the rarest, heaviest terms, since the articles never use it; the coverage a
-    passage needs then hinges on words that carry no topic. Leaving a term's words out
-    and embedding what remains (one model call for all terms) tells how much of the
-    question it carries: "cellulite" moves the meaning, "realistically" hardly does.
+    passage needs then hinges on words that carry no topic. The question embedded
+    without a term's words (``without``, see ``leave_one_out``) tells how much of it the
+    term carries: "cellulite" moves the meaning, "realistically" hardly does.
     """
-    matches = list(_WORD.finditer(question))
-    words = [m.group() for m in matches]
-    spans = vocabulary.analyzer.phrase_spans(question)
-    positions: dict[str, set[int]] = {}
-    for i, match in enumerate(matches):
-        # A word of a synonym phrase ("new" in "a new one") carries the phrase's term.
-        phrase = next(((lo, hi) for lo, hi in spans if lo <= match.start() < hi), None)
-        text = question[phrase[0] : phrase[1]] if phrase else match.group()
-        for term in vocabulary.weights(text):
-            positions.setdefault(term, set()).add(i)
-    terms = [t for t in weights if t in positions]
-    if len(terms) < 2:
-        return weights
-    without = [" ".join(w for i, w in enumerate(words) if i not in positions[t]) for t in terms]
-    vectors = embedder.embed([text or "?" for text in without])
     # A floor: a term the model barely notices still counts a little.
-    share = {
-        t: max(0.02, 1.0 - float(question_vector @ v)) for t, v in zip(terms, vectors, strict=True)
-    }
-    # A term no word of the question yields on its own (spelled apart from its phrase)
-    # counts as much as the question's weightiest term.
+    share = {t: max(0.02, 1.0 - float(question_vector @ v)) for t, v in without.items()}
+    if len(share) < 2:
+        return weights
+    # A term no word of the question yields on its own counts as the weightiest one.
     top = max(share.values())
     return {t: w * share.get(t, top) for t, w in weights.items()}
 
@@ -177,31 +177,46 @@ def assess(
     noise_similarity: float,
     follow_up: str | None = None,
     question_vector: np.ndarray | None = None,
+    weigh: bool = False,
 ) -> GateResult:
     """Judge the question; a follow-up is also judged with its conversation context.
 
     ``question_vector``: the question's embedding when the caller already has it (one
     model run fewer; an embedding does not depend on what it is batched with).
+    ``weigh``: weigh the terms by meaning whatever the similarity and coverage (the
+    caller reads the weights, say to find the question's key term).
     """
     weights = vocabulary.weights(question)
     unknown = vocabulary.unknown_words(question)
+    rest = " ".join(w for w in _WORD.findall(question) if w not in unknown)
+    needs_rest = bool(unknown and weights)
+    # Weighing costs a model run; it cannot change a full coverage, nor a verdict that
+    # the similarity alone already denies.
+    needs_shares = len(weights) > 1 and (
+        weigh or (similarity >= min_similarity and coverage(weights, hits, vocabulary.analyzer) < 1)
+    )
+    without = leave_one_out(question, list(weights), vocabulary) if needs_shares else {}
+    # Every text this judgement needs, embedded in one model call.
+    texts = [*([rest or "?"] if needs_rest else []), *without.values()]
+    if texts and question_vector is None:
+        texts.insert(0, question)
+    vectors = list(embedder.embed(texts)) if texts else []
+    if texts and question_vector is None:
+        question_vector = vectors.pop(0)
     kept = 1.0
-    if unknown and weights:
-        rest = " ".join(w for w in _WORD.findall(question) if w not in unknown)
-        if question_vector is None:
-            question_vector, rest_vector = embedder.embed([question, rest or "?"])
-        else:
-            rest_vector = embedder.embed([rest or "?"])[0]
-        kept = float(question_vector @ rest_vector)
+    if needs_rest:
+        assert question_vector is not None
+        kept = float(question_vector @ vectors.pop(0))
         if kept >= noise_similarity:
             # The question means nearly the same without them: chit-chat, not topic.
             # Names and acronyms (FDA, Botox) always name a topic, however short.
             named = {t for w in unknown if _is_name(w, question) for t in vocabulary.weights(w)}
             weights = {t: w for t, w in weights.items() if t in vocabulary.df or t in named}
-    if len(weights) > 1:
-        if question_vector is None:
-            question_vector = embedder.embed([question])[0]
-        weights = weigh_by_meaning(question, question_vector, weights, vocabulary, embedder)
+    if without:
+        assert question_vector is not None
+        by_term = dict(zip(without, vectors, strict=True))
+        shares = {t: v for t, v in by_term.items() if t in weights}
+        weights = weigh_by_meaning(weights, question_vector, shares)
     cov = coverage(weights, hits, vocabulary.analyzer)
     # A follow-up may lean on its context's terms ("and what about the home kind?"), unless it
     # brings a topic of its own that no article names ("does insurance cover that?").

@@ -12,11 +12,16 @@ from assistant.followup import as_conversation, rewrite
 WORDING = load_wording()
 
 
-def test_filler_words_carry_less_weight_than_the_topic(bot) -> None:
-    question = "realistically, will microneedling shrink my pores?"
+def weigh(bot, question: str) -> tuple[dict[str, float], dict[str, float]]:
+    """The question's IDF weights, and the same weighed by meaning, with the real model."""
     idf = bot.vocabulary.weights(question)
-    vector = bot.embedder.embed([question])[0]
-    weighted = gate.weigh_by_meaning(question, vector, idf, bot.vocabulary, bot.embedder)
+    texts = gate.leave_one_out(question, list(idf), bot.vocabulary)
+    vector, *rest = bot.embedder.embed([question, *texts.values()])
+    return idf, gate.weigh_by_meaning(idf, vector, dict(zip(texts, rest, strict=True)))
+
+
+def test_filler_words_carry_less_weight_than_the_topic(bot) -> None:
+    idf, weighted = weigh(bot, "realistically, will microneedling shrink my pores?")
     # By IDF alone the filler word is the heaviest term: the articles never use it.
     assert idf["realist"] > idf["pore"]
     # By the meaning it carries, it is the lightest.
@@ -29,19 +34,18 @@ def test_a_synonym_phrase_is_left_out_whole(bot) -> None:
     # "a new one" folds to the same term as "swap": leaving out "swap" alone would keep
     # the meaning, so the phrase's words go too.
     question = "should i swap my derma roller for a new one every month?"
-    idf = bot.vocabulary.weights(question)
-    vector = bot.embedder.embed([question])[0]
-    weighted = gate.weigh_by_meaning(question, vector, idf, bot.vocabulary, bot.embedder)
+    assert gate.leave_one_out(question, ["replac"], bot.vocabulary) == {
+        "replac": "should i my derma roller for a every month?"
+    }
+    idf, weighted = weigh(bot, question)
     assert set(weighted) == {"replac", "everi", "month"}
-    without = bot.embedder.embed(["should i my derma roller for a every month?"])[0]
+    vector, without = bot.embedder.embed([question, "should i my derma roller for a every month?"])
     assert weighted["replac"] == pytest.approx(idf["replac"] * (1 - float(vector @ without)))
 
 
 def test_one_topic_term_keeps_its_idf_weight(bot) -> None:
-    question = "tell me about pores"
-    idf = bot.vocabulary.weights(question)
-    vector = bot.embedder.embed([question])[0]
-    assert gate.weigh_by_meaning(question, vector, idf, bot.vocabulary, bot.embedder) == idf
+    idf, weighted = weigh(bot, "tell me about pores")
+    assert len(idf) == 1 and weighted == idf
 
 
 @pytest.fixture(scope="module")
