@@ -11,7 +11,7 @@ import re
 import numpy as np
 
 from . import compose, evidence, gate
-from .answer_types import AnswerType, AnswerTypes
+from .answer_types import AnswerTypes
 from .cautions import add_cautions
 from .embedding import Embedder
 from .followup import as_conversation, context_of
@@ -60,6 +60,12 @@ class Answerer:
         self.safety_rules = safety_rules
         self.wording = wording
         self.answer_types = AnswerTypes.from_package()
+        self.checks = evidence.AnswerChecks(
+            self.answer_types,
+            analyzer,
+            min_similarity=settings.sentence_min_similarity,
+            min_share=settings.gate_min_coverage,
+        )
         # Embeddings of fixed texts from the data files (the safety topics' queries),
         # computed on first use: they depend only on the model, never on a question.
         self._fixed_vectors: dict[str, np.ndarray] = {}
@@ -124,7 +130,7 @@ class Answerer:
             # rewritten.
             question_vector=vectors[0] if query == question else None,
             # The typed checks read the weights to find the question's key term.
-            weigh=self.answer_types.evidence_for(question) is not None,
+            weigh=self.checks.reads_weights(question),
         )
         return pool, verdict
 
@@ -150,18 +156,14 @@ class Answerer:
             pool2, verdict2 = self.judge(live, question, query, hits, rows, anchored, weights)
             if verdict2.similarity >= s.gate_anchored_similarity:
                 pool, verdict = pool2, verdict2
-        evidence_kind = self.answer_types.evidence_for(question)
-        if (
-            not verdict.answerable
-            and evidence_kind is not None
-            and verdict.similarity >= s.gate_typed_similarity
-        ):
-            typed = self.typed_evidence(live, question, evidence_kind, pool, verdict)
+        known = live.vocabulary.df.keys()
+        if not verdict.answerable and verdict.similarity >= s.gate_typed_similarity:
+            typed = self.checks.evidence(question, pool, verdict, known)
             if typed is not None:
                 # The sentence holding the asked-for value leads the quotes.
                 pool = [typed, *(c for c in pool if c is not typed)]
                 verdict.answerable = True
-                verdict.typed_evidence = evidence_kind.name
+                verdict.typed_evidence = self.answer_types.evidence_for(question).name  # type: ignore[union-attr]
         # The chunk whose own sentence answers the question goes first (staff read the
         # list as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
@@ -181,15 +183,9 @@ class Answerer:
                 quantity_question=quantity_q,
             )
             picked, conflict = selection.picked, selection.conflict
-            missing = self.missing_answer(live, question, picked, verdict.weights)
-            kind = self.answer_types.asked(question)
-            if missing is not None and kind is not None and kind.name == missing:
-                # The value asked for may sit in a retrieved sentence the selection left
-                # out ("can't permanently close pores"): quote it instead of declining.
-                found = self.typed_evidence(live, question, kind, pool, verdict)
-                if found is not None and found not in picked:
-                    picked = [*picked[: s.max_sentences - 1], found]
-                    missing = self.missing_answer(live, question, picked, verdict.weights)
+            picked, missing = self.checks.complete(
+                question, picked, pool, verdict, known, s.max_sentences
+            )
             if missing is not None:
                 picked, verdict.answerable, verdict.missing_answer_type = [], False, missing
         if not uncovered:
@@ -225,57 +221,6 @@ class Answerer:
             notes=notes,
             gate=verdict.to_dict(),
         )
-
-    def typed_evidence(
-        self,
-        live: Snapshot,
-        question: str,
-        kind: AnswerType,
-        pool: list[compose.Candidate],
-        verdict: gate.GateResult,
-    ) -> compose.Candidate | None:
-        """A retrieved sentence holding a value of ``kind`` about the question's key term
-        (see evidence.py), when the question's terms are covered at all."""
-        if verdict.coverage < self.settings.gate_min_coverage:
-            return None
-        return evidence.find(
-            question,
-            kind,
-            pool,
-            verdict.weights,
-            self.analyzer,
-            live.vocabulary.df,
-            min_similarity=self.settings.sentence_min_similarity,
-            min_share=self.settings.gate_min_coverage,
-        )
-
-    def missing_answer(
-        self,
-        live: Snapshot,
-        question: str,
-        picked: list[compose.Candidate],
-        weights: dict[str, float],
-    ) -> str | None:
-        """What the question asks for that no quote holds ("price", "effect"), if anything.
-
-        Asked for a price and no quote has the price of the thing asked about, or whether
-        it gets rid of something and no quote says it does: near the topic is not an
-        answer. The question's own words decide, not a follow-up's borrowed context.
-        """
-        quotes = [f"{p.chunk.section} {p.sentence.text}" for p in picked]
-        missing = None
-        kind = self.answer_types.asked(question)
-        if kind is not None:
-            topic = evidence.topic_weights(question, kind, weights, self.analyzer)
-            key = evidence.key_term(topic, live.vocabulary.df)
-            if not any(evidence.holds(kind, p, key, self.analyzer) for p in picked):
-                missing = kind.name
-        effect = self.answer_types.effect
-        if missing is None and effect is not None:
-            df = live.vocabulary.df
-            if effect.missing(question, quotes, lambda t: set(self.analyzer.tokens(t)) & df.keys()):
-                missing = "effect"
-        return missing
 
     def notes_for(self, topics: list[SafetyTopic]) -> list[str]:
         return [self.wording[k] for k in self.safety_rules.notes_for(topics)]

@@ -4,15 +4,18 @@ A question asking for a kind of value (a price, a span of time, a length in mm) 
 answered by a sentence that holds such a value *and* names the question's key term:
 "$30" answers what Kerry's roller costs, not what a serum costs. The words that ask for
 the value ("how much", "how often") are no topic terms here, since every price sentence
-says "cost", whatever it is the price of.
+says "cost", whatever it is the price of. "Can it get rid of X?" needs a quote naming X
+with an effect (``EffectCheck``). The kinds live in ``data/answer_types.yaml``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
-from .answer_types import AnswerType
+from .answer_types import AnswerType, AnswerTypes
 from .compose import Candidate, overlap
+from .gate import GateResult
 from .keyword import Analyzer
 
 
@@ -24,7 +27,7 @@ def topic_weights(
     return {t: w for t, w in weights.items() if t not in asking}
 
 
-def key_term(weights: dict[str, float], known: Collection[str]) -> str | None:
+def key_term(weights: dict[str, float], known: AbstractSet[str]) -> str | None:
     """The article term that carries most of the question, if it has one: a word no
     article uses ("a million options on amazon") cannot be asked of a quote."""
     named = [t for t in weights if t in known]
@@ -40,27 +43,88 @@ def holds(kind: AnswerType, cand: Candidate, key: str | None, analyzer: Analyzer
     )
 
 
-def find(
-    question: str,
-    kind: AnswerType,
-    pool: Iterable[Candidate],
-    weights: dict[str, float],
-    analyzer: Analyzer,
-    known: Collection[str],
-    *,
-    min_similarity: float,
-    min_share: float,
-) -> Candidate | None:
-    """The best retrieved sentence holding a value of ``kind`` about the question's key
-    term and sharing ``min_share`` of its topic terms, if there is one."""
-    topic = topic_weights(question, kind, weights, analyzer)
-    key = key_term(topic, known)
-    if key is None:
+class AnswerChecks:
+    """What a question asks for, checked against the sentences that would answer it."""
+
+    def __init__(
+        self, types: AnswerTypes, analyzer: Analyzer, *, min_similarity: float, min_share: float
+    ) -> None:
+        self.types = types
+        self.analyzer = analyzer
+        self.min_similarity = min_similarity  # a sentence this close may be quoted
+        self.min_share = min_share  # of the question's topic terms, as the gate's coverage
+
+    def reads_weights(self, question: str) -> bool:
+        """Whether checking this question reads the gate's term weights."""
+        return self.types.evidence_for(question) is not None
+
+    def evidence(
+        self,
+        question: str,
+        pool: Iterable[Candidate],
+        verdict: GateResult,
+        known: AbstractSet[str],
+        kind: AnswerType | None = None,
+    ) -> Candidate | None:
+        """The best retrieved sentence holding a value of the kind the question asks for,
+        about its key term and sharing ``min_share`` of its topic terms, if any."""
+        kind = kind or self.types.evidence_for(question)
+        if kind is None or verdict.coverage < self.min_share:
+            return None
+        topic = topic_weights(question, kind, verdict.weights, self.analyzer)
+        key = key_term(topic, known)
+        if key is None:
+            return None
+        for cand in pool:
+            if cand.similarity < self.min_similarity or not holds(kind, cand, key, self.analyzer):
+                continue
+            terms = self.analyzer.passage_terms(f"{cand.chunk.section} {cand.sentence.text}")
+            if overlap(terms, topic) >= self.min_share:
+                return cand
         return None
-    for cand in pool:
-        if cand.similarity < min_similarity or not holds(kind, cand, key, analyzer):
-            continue
-        terms = analyzer.passage_terms(f"{cand.chunk.section} {cand.sentence.text}")
-        if overlap(terms, topic) >= min_share:
-            return cand
-    return None
+
+    def complete(
+        self,
+        question: str,
+        picked: list[Candidate],
+        pool: list[Candidate],
+        verdict: GateResult,
+        known: AbstractSet[str],
+        max_quotes: int,
+    ) -> tuple[list[Candidate], str | None]:
+        """The quotes, with the asked-for value when the selection left it out ("can't
+        permanently close pores"), and what they still miss ("price", "effect"), if any."""
+        missing = self.missing(question, picked, verdict.weights, known)
+        kind = self.types.asked(question)
+        if missing is not None and kind is not None and kind.name == missing:
+            found = self.evidence(question, pool, verdict, known, kind)
+            if found is not None and found not in picked:
+                picked = [*picked[: max_quotes - 1], found]
+                missing = self.missing(question, picked, verdict.weights, known)
+        return picked, missing
+
+    def missing(
+        self,
+        question: str,
+        picked: list[Candidate],
+        weights: dict[str, float],
+        known: AbstractSet[str],
+    ) -> str | None:
+        """What the question asks for that no quote holds ("price", "effect"), if anything.
+
+        Asked for a price and no quote has the price of the thing asked about, or whether
+        it gets rid of something and no quote says it does: near the topic is not an
+        answer. The question's own words decide, not a follow-up's borrowed context.
+        """
+        kind = self.types.asked(question)
+        if kind is not None:
+            key = key_term(topic_weights(question, kind, weights, self.analyzer), known)
+            if not any(holds(kind, p, key, self.analyzer) for p in picked):
+                return kind.name
+        effect = self.types.effect
+        quotes = [f"{p.chunk.section} {p.sentence.text}" for p in picked]
+        if effect is not None and effect.missing(
+            question, quotes, lambda t: set(self.analyzer.tokens(t)) & known
+        ):
+            return "effect"
+        return None

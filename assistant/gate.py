@@ -3,10 +3,12 @@
 Two signals, both calibrated on the eval set (thresholds live in settings):
 
 * **similarity** — the best cosine between the question's focus and one source sentence;
-* **coverage** — the IDF-weighted share of the question's topic terms that one
-  retrieved chunk contains. Terms no article uses count against coverage, unless the
-  question means almost the same without them (the model then treats them as chit-chat
-  such as "lol" or "tho"); misspellings of article words are matched first.
+* **coverage** — the weighted share of the question's topic terms that one retrieved
+  chunk contains, each term weighted by its IDF and by the meaning it carries (how much
+  the question changes without it). Terms no article uses count against coverage,
+  unless the question means almost the same without them (the model then treats them
+  as chit-chat such as "lol" or "tho"); misspellings of article words are matched
+  first. A follow-up may borrow its context's coverage unless it brings a new topic.
 """
 
 from __future__ import annotations
