@@ -116,10 +116,13 @@ class Answerer:
         pool = compose.candidates(
             live.index, hits, rows, np.vstack(vectors), self.analyzer, weights, rank_by=1
         )
+        similarity = max((c.similarity for c in pool), default=0.0)
+        # Below both bars no typed check runs, so none reads the weights.
+        typed_bar = min(s.gate_typed_similarity, s.gate_min_similarity)
         verdict = gate.assess(
             question,
             hits,
-            max((c.similarity for c in pool), default=0.0),
+            similarity,
             live.vocabulary,
             self.embedder,
             min_similarity=s.gate_min_similarity,
@@ -130,7 +133,7 @@ class Answerer:
             # rewritten.
             question_vector=vectors[0] if query == question else None,
             # The typed checks read the weights to find the question's key term.
-            weigh=self.checks.reads_weights(question),
+            weigh=similarity >= typed_bar and self.checks.reads_weights(question),
         )
         return pool, verdict
 
@@ -157,13 +160,18 @@ class Answerer:
             if verdict2.similarity >= s.gate_anchored_similarity:
                 pool, verdict = pool2, verdict2
         known = live.vocabulary.df.keys()
-        if not verdict.answerable and verdict.similarity >= s.gate_typed_similarity:
-            typed = self.checks.evidence(question, pool, verdict, known)
+        kind = self.answer_types.evidence_for(question)
+        if (
+            kind is not None
+            and not verdict.answerable
+            and verdict.similarity >= s.gate_typed_similarity
+        ):
+            typed = self.checks.evidence(question, pool, verdict, known, kind)
             if typed is not None:
                 # The sentence holding the asked-for value leads the quotes.
                 pool = [typed, *(c for c in pool if c is not typed)]
                 verdict.answerable = True
-                verdict.typed_evidence = self.answer_types.evidence_for(question).name  # type: ignore[union-attr]
+                verdict.typed_evidence = kind.name
         # The chunk whose own sentence answers the question goes first (staff read the
         # list as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)

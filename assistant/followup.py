@@ -56,7 +56,6 @@ def context_of(query: str) -> str | None:
 
 def as_conversation(query: str) -> str | None:
     """A rewritten follow-up read as the client said it: the earlier turn, then the
-    question ("is peeling normal? when does it stop?"); None for a
-    stand-alone question."""
-    own, mark, context = query.partition(CONTEXT_MARK)
-    return f"{context.removesuffix(')')} {own}" if mark else None
+    question ("is peeling normal? when does it stop?"); None for a stand-alone question."""
+    context = context_of(query)
+    return None if context is None else f"{context} {query.partition(CONTEXT_MARK)[0]}"

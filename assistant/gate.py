@@ -190,8 +190,8 @@ def assess(
     """
     weights = vocabulary.weights(question)
     unknown = vocabulary.unknown_words(question)
-    rest = " ".join(w for w in _WORD.findall(question) if w not in unknown)
     needs_rest = bool(unknown and weights)
+    rest = " ".join(w for w in _WORD.findall(question) if w not in unknown) if needs_rest else ""
     # Weighing costs a model run; it cannot change a full coverage, nor a verdict that
     # the similarity alone already denies.
     needs_shares = len(weights) > 1 and (
