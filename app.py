@@ -28,15 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=settings.port, help=f"default {settings.port}")
     args = parser.parse_args(argv)
 
-    from assistant.engine import Assistant
+    import assistant
 
     try:
-        bot = Assistant.load(settings)  # once: every session shares it
+        bot = assistant.load(settings)  # once: every session shares it
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
-    from assistant.ui import launch
+    from assistant.web.app import launch
 
     demo, url = launch(bot, settings, args.host, args.port)
     print(f"Running on {url}", flush=True)

@@ -14,10 +14,12 @@ from .errors import (
     IndexMissingError,
     IngestLockedError,
 )
-from .models import Citation, Reply
+from .schema import Citation, Note, Query, Reply, Verdict
+from .tuning import DEFAULT, Tuning
 
 if TYPE_CHECKING:
-    from .engine import Assistant
+    from .answer.pipeline import Assistant
+    from .embeddings import Embedder
     from .settings import Settings
 
 __all__ = [
@@ -28,14 +30,41 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "IngestLockedError",
+    "Note",
+    "Query",
     "Reply",
     "Settings",
+    "Tuning",
+    "Verdict",
+    "load",
 ]
+
+
+def load(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    tuning: Tuning = DEFAULT,
+) -> Assistant:
+    """The assistant the settings describe, with the LLM generator when they ask for it.
+
+    Raises a named ``AssistantError`` when the index is missing or unusable.
+    """
+    from .answer.pipeline import Assistant
+    from .settings import Settings
+
+    settings = settings or Settings()
+    generator = None
+    if settings.generator == "llm":
+        from .llm import LLMGenerator
+
+        generator = LLMGenerator.from_settings(settings)
+    return Assistant.load(settings, embedder, generator, tuning)
 
 
 def __getattr__(name: str) -> Any:
     if name == "Assistant":
-        from .engine import Assistant
+        from .answer.pipeline import Assistant
 
         return Assistant
     if name == "Settings":

@@ -42,8 +42,8 @@ def ingest_main(argv: list[str]) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from .embedding import make_embedder, model_id_for
-    from .ingestion import ingest
+    from .embeddings import make_embedder, model_id_for
+    from .ingest import ingest
 
     console = Console(stderr=True)
     settings = _settings(args.corpus, args.index)
@@ -115,11 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.question.strip():
         print("error: the question is empty", file=sys.stderr)
         return 2
-    from .engine import Assistant
+    from . import load
 
     settings = _settings()
     try:
-        bot = Assistant.load(settings)
+        bot = load(settings)
         reply = bot.ask(args.question, history=history)
     except (AssistantError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)

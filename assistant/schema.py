@@ -1,4 +1,4 @@
-"""Typed results that cross module boundaries: chunks, hits, citations, replies."""
+"""Typed data that crosses stage boundaries: chunks, hits, queries, verdicts, replies."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Hit:
     dense_rank: int | None = None
     keyword_rank: int | None = None
     dense_similarity: float | None = None
-    evidence: float | None = None  # score of the chunk's best quotable sentence
+    sentence_score: float | None = None  # score of the chunk's best quotable unit
     cited: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,9 +66,75 @@ class Hit:
             "dense_similarity": None
             if self.dense_similarity is None
             else round(self.dense_similarity, 4),
-            "evidence": None if self.evidence is None else round(self.evidence, 4),
+            "sentence_score": None
+            if self.sentence_score is None
+            else round(self.sentence_score, 4),
             "cited": self.cited,
         }
+
+
+CONTEXT_MARK = " (context: "
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the engine reads it: the client's words and, for a follow-up, the
+    earlier turn it leans on.
+
+    >>> Query("and after?", context="is peeling normal?").text
+    'and after? (context: is peeling normal?)'
+    """
+
+    question: str
+    context: str | None = None  # the earlier user turn a follow-up borrows its topic from
+
+    @property
+    def text(self) -> str:
+        """What retrieval reads: the question, then the borrowed context."""
+        if self.context is None:
+            return self.question
+        return f"{self.question.strip()}{CONTEXT_MARK}{self.context})"
+
+    @property
+    def conversation(self) -> str | None:
+        """A follow-up read as the client said it: the earlier turn, then the question."""
+        return None if self.context is None else f"{self.context} {self.question.strip()}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A vetted note shown with an answer; ``kind`` tells a UI how to show it.
+
+    Kinds: ``urgent`` (a possible complication), ``safety`` (a health caution),
+    ``info`` (e.g. the question was truncated), ``llm`` (how LLM mode went).
+    """
+
+    kind: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer gate's decision on one question and the signals behind it."""
+
+    answerable: bool
+    similarity: float
+    coverage: float
+    unknown_terms: tuple[str, ...] = ()
+    unknown_weight: float = 0.0  # meaning kept when unknown terms are removed (1 = none)
+    missing_answer_type: str | None = None  # asked for a price, say, and none was quoted
+    typed_evidence: str | None = None  # answered on a sentence holding the asked-for value
+    # The topic terms' weights the coverage used (IDF times meaning carried).
+    weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        del out["weights"]
+        out["unknown_terms"] = list(self.unknown_terms)
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
 @dataclass(frozen=True)
@@ -90,7 +156,11 @@ class Citation:
 
 @dataclass
 class Reply:
-    """Everything the assistant says about one question."""
+    """Everything the assistant says about one question.
+
+    ``answer`` is the whole text as Markdown (the urgent note, ``body``, the other
+    notes); a UI renders ``body``, ``notes`` and ``citations`` instead of parsing it.
+    """
 
     answer: str
     citations: list[Citation]
@@ -98,22 +168,26 @@ class Reply:
     safety: list[str]
     query: str
     question: str = ""
+    context: str | None = None  # the earlier user turn a follow-up leaned on
     hits: list[Hit] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # vetted notes appended to the answer
+    notes: list[Note] = field(default_factory=list)  # vetted notes, also in the answer
     dropped: list[dict[str, str]] = field(default_factory=list)  # LLM sentences removed
     generator: str = "extractive"
     gate: dict[str, Any] = field(default_factory=dict)  # answerability signals, for staff
     timings_ms: dict[str, float] = field(default_factory=dict)
+    body: str = ""  # the answer without its notes
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
+            "body": self.body,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "safety": list(self.safety),
             "query": self.query,
-            "notes": list(self.notes),
+            "context": self.context,
+            "notes": [n.to_dict() for n in self.notes],
             "retrieved": [h.to_dict() for h in self.hits],
             "dropped": list(self.dropped),
             "generator": self.generator,

@@ -1,8 +1,10 @@
-"""One typed settings object, read from ``SKINQA_*`` environment variables.
+"""One typed settings object for a deployment, read from ``SKINQA_*`` environment variables.
 
 Every default works out of the box from a fresh clone: the corpus is ``corpus/``,
 and everything the assistant writes (index, feedback, caches) goes under ``data/``,
-which git ignores.
+which git ignores. Calibrated numbers are not settings: they live in ``tuning.py``.
+The settings table in ``docs/operations.md`` is generated from this class
+(``python -m assistant.settings``) and checked by the tests.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    """All knobs of the assistant; see the README's settings table."""
+    """Everything a deployment sets; see the table in docs/operations.md."""
 
     model_config = SettingsConfigDict(env_prefix="SKINQA_", extra="ignore")
 
@@ -33,55 +35,39 @@ class Settings(BaseSettings):
         description="torch (sentence-transformers), onnx (int8) or onnx-fp32 (no torch import).",
     )
     model_path: Path | None = Field(None, description="Model folder; default: bundled wheel.")
-    embed_batch_size: int = Field(32, ge=1, le=512)
+    embed_batch_size: int = Field(32, ge=1, le=512, description="Texts per model call at ingest.")
     query_threads: int = Field(
         1, ge=1, le=64, description="ONNX Runtime threads per embedding while answering."
     )
 
-    # Chunking.
-    chunk_max_chars: int = Field(700, ge=200, le=4000)
-
     # Chroma: embedded by default, a server when host is set.
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
-    chroma_port: int = Field(8000, ge=1, le=65535)
+    chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
 
-    # Retrieval and answering.
-    retrieve_k: int = Field(8, ge=1, le=50, description="Chunks kept after fusion.")
-    candidate_k: int = Field(20, ge=1, le=200, description="Chunks fetched per retriever.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(
-        0.7, ge=0, le=1, description="Weight of the dense ranking in the fusion (BM25: 1)."
+    # Answering.
+    max_question_chars: int = Field(
+        1000, ge=50, le=20000, description="Longer questions are cut to this many characters."
     )
-    max_sentences: int = Field(4, ge=1, le=10, description="Source sentences per answer.")
-    max_question_chars: int = Field(1000, ge=50, le=20000)
-    gate_min_similarity: float = Field(0.53, description="Min query/sentence cosine to answer.")
-    gate_min_coverage: float = Field(0.5, description="Min share of key terms found.")
-    gate_anchored_similarity: float = Field(
-        0.65, description="Gate: min cosine when a subject-less question is read as about it."
-    )
-    gate_typed_similarity: float = Field(
-        0.45, description="Gate: min cosine when a sentence holds the asked-for value (time)."
-    )
-    gate_noise_similarity: float = Field(0.85, description="Unknown words are chit-chat above.")
-    sentence_min_similarity: float = Field(0.35, description="Min cosine to quote a sentence.")
-    support_min_similarity: float = Field(0.65, description="Support check: min cosine.")
-    support_min_recall: float = Field(0.6, description="Support check: min content-word recall.")
 
-    # Generator (issue: optional LLM mode).
-    generator: Literal["extractive", "llm"] = "extractive"
-    llm_base_url: str | None = None
-    llm_model: str = "llama3.1"
-    llm_api_key: SecretStr | None = None
-    llm_timeout: float = Field(30.0, gt=0)
-    llm_temperature: float = Field(0.0, ge=0, le=2)
-    llm_max_tokens: int = Field(512, ge=16)
+    # Generator: extractive by default; LLM mode is optional (docs/llm.md).
+    generator: Literal["extractive", "llm"] = Field(
+        "extractive", description="extractive (quotes only) or llm (verified rewrite)."
+    )
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible server, ending in /v1 (LLM mode)."
+    )
+    llm_model: str = Field("llama3.1", description="Model name the server knows.")
+    llm_api_key: SecretStr | None = Field(None, description="API key, if the server needs one.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before the model call fails.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(512, ge=16, description="Longest model answer, in tokens.")
 
     # App.
-    host: str = "127.0.0.1"
-    port: int = Field(7860, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="Address the app listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")
     concurrency: int = Field(4, ge=1, le=64, description="Answers computed at once.")
-    staff_user: str | None = None
-    staff_password: SecretStr | None = None
+    staff_user: str | None = Field(None, description="Staff login name (with the password).")
+    staff_password: SecretStr | None = Field(None, description="Staff login password.")
     rate_limit_per_minute: int = Field(30, ge=1, description="Questions per client per minute.")
 
     @model_validator(mode="after")
@@ -101,3 +87,20 @@ class Settings(BaseSettings):
     def feedback_file(self) -> Path:
         assert self.feedback_path is not None
         return self.feedback_path
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table: variable, default, meaning (for the docs)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path) and default.is_relative_to(PROJECT_ROOT):
+            default = default.relative_to(PROJECT_ROOT)  # the same on every machine
+        shown = "" if default is None else str(default)
+        variable = f"SKINQA_{name.upper()}"
+        rows.append(f"| `{variable}` | {f'`{shown}`' if shown else '—'} | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -43,7 +43,8 @@ def run_main(args: argparse.Namespace) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    from assistant import Assistant, AssistantError
+    import assistant
+    from assistant import AssistantError
 
     from . import metrics, report, runner
     from .cases import CaseError, load_cases
@@ -51,7 +52,7 @@ def run_main(args: argparse.Namespace) -> int:
     console = Console()
     try:
         cases = load_cases(args.cases, args.category)
-        bot = Assistant.load()
+        bot = assistant.load()
     except (CaseError, AssistantError, OSError) as err:
         console.print(f"[red]error:[/red] {err}")
         return 2

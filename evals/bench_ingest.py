@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from assistant.embedding import make_embedder
-    from assistant.ingestion import ingest
+    from assistant.embeddings import make_embedder
+    from assistant.ingest import ingest
     from assistant.settings import Settings
 
     defaults = Settings()

@@ -1,7 +1,7 @@
 """``python -m evals calibrate``: choose the support-check thresholds on labelled data.
 
 Reads ``evals/support_labels.jsonl`` (statement, passages, hand label) and prints the
-accuracy of each threshold pair, best first, next to the ones in settings.
+accuracy of each threshold pair, best first, next to the ones in ``assistant.tuning``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ LABELS = Path(__file__).with_name("support_labels.jsonl")
 
 
 def main() -> int:
-    from assistant.embedding import make_embedder
-    from assistant.keyword import Analyzer
+    from assistant.answer.support import SupportChecker
+    from assistant.embeddings import make_embedder
+    from assistant.index.analyzer import Analyzer
     from assistant.settings import Settings
-    from assistant.support import SupportChecker
+    from assistant.tuning import DEFAULT as tuning
 
     s = Settings()
     embedder = make_embedder(
@@ -41,8 +42,8 @@ def main() -> int:
             grid.append((correct / len(rows), sim, recall))
     grid.sort(key=lambda g: (-g[0], -g[1], -g[2]))
     print(
-        f"{len(rows)} labelled statements; settings use similarity "
-        f"{s.support_min_similarity}, recall {s.support_min_recall}"
+        f"{len(rows)} labelled statements; tuning uses similarity "
+        f"{tuning.support_min_similarity}, recall {tuning.support_min_recall}"
     )
     for accuracy, sim, recall in grid[:10]:
         print(f"accuracy {accuracy:.3f}  min_similarity {sim:.2f}  min_recall {recall:.2f}")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.support import SupportChecker, markers
+from assistant.answer.support import SupportChecker, markers
 
 from .cases import section_matches
 

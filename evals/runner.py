@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.engine import Assistant, load_wording
-from assistant.support import SupportChecker
+from assistant.answer.pipeline import Assistant
+from assistant.answer.support import SupportChecker
+from assistant.data import load_wording
 
 from . import metrics
 from .cases import Case, section_matches

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import chunk_document
-from assistant.corpus import load_corpus
-from assistant.embedding import DIMENSION
+from assistant.embeddings import DIMENSION
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.corpus import load_corpus
 from assistant.settings import PROJECT_ROOT
 
 SEED = 20261121

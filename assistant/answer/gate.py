@@ -1,6 +1,6 @@
 """Answerability gate: does the corpus actually answer this question?
 
-Two signals, both calibrated on the eval set (thresholds live in settings):
+Two signals, both calibrated on the eval set (thresholds live in ``tuning``):
 
 * **similarity** — the best cosine between the question's focus and one source sentence;
 * **coverage** — the weighted share of the question's topic terms that one retrieved
@@ -13,90 +13,16 @@ Two signals, both calibrated on the eval set (thresholds live in settings):
 
 from __future__ import annotations
 
-import difflib
-import math
 import re
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .embedding import Embedder
-from .followup import topic_tokens
-from .keyword import Analyzer
-from .models import Chunk, Hit
+from ..embeddings import Embedder
+from ..index.analyzer import Analyzer
+from ..index.vocabulary import Vocabulary
+from ..schema import Chunk, Hit, Verdict
 
 _WORD = re.compile(r"\S+")
-
-
-@dataclass
-class GateResult:
-    answerable: bool
-    similarity: float
-    coverage: float
-    unknown_terms: list[str] = field(default_factory=list)
-    unknown_weight: float = 0.0  # meaning kept when unknown terms are removed (1 = none)
-    missing_answer_type: str | None = None  # asked for a price, say, and none was quoted
-    typed_evidence: str | None = None  # answered on a sentence holding the asked-for value
-    # The topic terms' weights the coverage used (IDF times meaning carried).
-    weights: dict[str, float] = field(default_factory=dict, repr=False)
-
-    def to_dict(self) -> dict[str, object]:
-        out = asdict(self)
-        del out["weights"]
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
-
-
-class Vocabulary:
-    """Document frequencies of analyzed terms over the indexed chunks."""
-
-    def __init__(self, analyzer: Analyzer, chunks: list[Chunk]) -> None:
-        self.analyzer = analyzer
-        self.df: dict[str, int] = {}
-        for chunk in chunks:
-            for term in set(analyzer.tokens(f"{chunk.title} {chunk.section} {chunk.text}")):
-                self.df[term] = self.df.get(term, 0) + 1
-        self.n = max(1, len(chunks))
-        self._terms = sorted(self.df)
-        self._corrections: dict[str, str] = {}
-
-    def correct(self, term: str) -> str:
-        """Map a misspelling ("dermarollr") to the article term it is closest to."""
-        if term in self.df or len(term) < 6 or term.isdigit():
-            return term
-        if term not in self._corrections:
-            if len(self._corrections) > 50_000:  # bounded: questions are untrusted input
-                self._corrections.clear()
-            close = difflib.get_close_matches(term, self._terms, n=1, cutoff=0.85)
-            self._corrections[term] = close[0] if close else term
-        return self._corrections[term]
-
-    def corrected(self, text: str) -> str:
-        """The text with misspelled words replaced by the article term they resemble."""
-        out = []
-        for word in _WORD.findall(text):
-            terms = self.analyzer.tokens(word)
-            fixed = [self.correct(t) for t in terms]
-            out.append(" ".join(fixed) if fixed != terms else word)
-        return " ".join(out)
-
-    def weights(self, text: str) -> dict[str, float]:
-        # Numbers tell the asker's situation ("I'm 28", "3 days after"), not the topic: a
-        # passage that answers need not repeat them (retrieval still matches them).
-        terms = [self.correct(t) for t in topic_tokens(self.analyzer, text) if not t.isdigit()]
-        return {t: math.log(1 + self.n / (1 + self.df.get(t, 0))) for t in terms}
-
-    def unknown_words(self, text: str) -> list[str]:
-        """Surface words none of whose terms appear in any article; a word of a synonym
-        phrase ("derma" in "derma roller") counts as its phrase, which is known."""
-        in_phrase = self.analyzer.phrase_spans(text)
-        out = []
-        for match in _WORD.finditer(text):
-            if any(lo <= match.start() < hi for lo, hi in in_phrase):
-                continue
-            terms = [self.correct(t) for t in self.analyzer.tokens(match.group())]
-            if terms and all(t not in self.df for t in terms):
-                out.append(match.group())
-        return out
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
@@ -180,7 +106,7 @@ def assess(
     follow_up: str | None = None,
     question_vector: np.ndarray | None = None,
     weigh: bool = False,
-) -> GateResult:
+) -> Verdict:
     """Judge the question; a follow-up is also judged with its conversation context.
 
     ``question_vector``: the question's embedding when the caller already has it (one
@@ -226,4 +152,4 @@ def assess(
     if follow_up is not None and not new_topic:
         cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))
     answerable = similarity >= min_similarity and cov >= min_coverage
-    return GateResult(answerable, similarity, cov, unknown, kept, weights=weights)
+    return Verdict(answerable, similarity, cov, tuple(unknown), kept, weights=weights)

@@ -1,6 +1,6 @@
 """The index build questions are answered from, switched when ingest publishes a new one.
 
-Ingest writes a new build next to the old one and then publishes it (``store``); a
+Ingest writes a new build next to the old one and then publishes it (``index.layout``); a
 running assistant picks it up between questions, without a restart.
 """
 
@@ -10,14 +10,15 @@ import logging
 import time
 from dataclasses import dataclass
 
-from . import store
-from .embedding import Embedder
-from .errors import AssistantError
-from .gate import Vocabulary
-from .index import LoadedIndex
-from .keyword import Analyzer
-from .retrieval import HybridRetriever
-from .settings import Settings
+from ..embeddings import Embedder
+from ..errors import AssistantError
+from ..index import layout
+from ..index.analyzer import Analyzer
+from ..index.reader import LoadedIndex
+from ..index.vocabulary import Vocabulary
+from ..settings import Settings
+from ..tuning import Tuning
+from .retrieve import HybridRetriever
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +37,10 @@ class Snapshot:
 
     @classmethod
     def bind(
-        cls, index: LoadedIndex, settings: Settings, embedder: Embedder, analyzer: Analyzer
+        cls, index: LoadedIndex, tuning: Tuning, embedder: Embedder, analyzer: Analyzer
     ) -> Snapshot:
         vocabulary = Vocabulary(analyzer, index.chunks)
-        retriever = HybridRetriever(
-            index,
-            embedder,
-            candidate_k=settings.candidate_k,
-            top_k=settings.retrieve_k,
-            rrf_k=settings.rrf_k,
-            dense_weight=settings.dense_weight,
-            correct=vocabulary.corrected,
-        )
+        retriever = HybridRetriever(index, embedder, tuning, correct=vocabulary.corrected)
         return cls(index, vocabulary, retriever)
 
 
@@ -55,12 +48,18 @@ class LiveIndex:
     """The current ``Snapshot``, replaced as a whole when a newer build is published."""
 
     def __init__(
-        self, settings: Settings, index: LoadedIndex, embedder: Embedder, analyzer: Analyzer
+        self,
+        settings: Settings,
+        tuning: Tuning,
+        index: LoadedIndex,
+        embedder: Embedder,
+        analyzer: Analyzer,
     ) -> None:
         self.settings = settings
+        self.tuning = tuning
         self.embedder = embedder
         self.analyzer = analyzer
-        self.current = Snapshot.bind(index, settings, embedder, analyzer)
+        self.current = Snapshot.bind(index, tuning, embedder, analyzer)
         self._checked = time.monotonic()
 
     def refresh(self, min_interval: float = 1.0) -> bool:
@@ -70,14 +69,14 @@ class LiveIndex:
         if now - self._checked < min_interval:
             return False
         self._checked = now
-        live = store.current_build(self.settings.index_path)
+        live = layout.current_build(self.settings.index_path)
         if live is None or live == self.current.index.build:
             return False
         try:
-            index = LoadedIndex.open(self.settings, self.embedder.model_id)
+            index = LoadedIndex.open(self.settings, self.embedder.model_id, self.tuning)
         except AssistantError as err:
             log.warning("not switching to build %s: %s", live.name, err)
             return False
-        self.current = Snapshot.bind(index, self.settings, self.embedder, self.analyzer)
+        self.current = Snapshot.bind(index, self.tuning, self.embedder, self.analyzer)
         log.info("switched to index build %s", index.build.name)
         return True

@@ -1,41 +1,47 @@
 """The ``Assistant``: the stages wired together, from a raw question to a ``Reply``.
 
-Clean-up (question.py), follow-up rewriting (followup.py), safety flags (safety.py),
-hybrid retrieval (retrieval.py), then answering (answering.py: the gate, the quotes, the
-checks and the cautions), and in LLM mode the verified generation (llm.py).
+Clean-up and follow-ups (query.py), safety flags (safety.py), hybrid retrieval
+(retrieve.py), then the respond stage (respond.py: the gate, the quotes, the checks and
+the cautions), and in LLM mode a verified generator handed in by the caller.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from importlib import resources
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
-import numpy as np
-import yaml
-
-from .answering import Answerer
-from .embedding import Embedder, make_embedder, model_id_for
-from .followup import clean_history, rewrite
-from .gate import Vocabulary
-from .index import LoadedIndex
-from .keyword import Analyzer
-from .live_index import LiveIndex
-from .models import Reply
-from .question import sanitize
-from .retrieval import HybridRetriever
+from ..data import load_wording
+from ..embeddings import Embedder, make_embedder, model_id_for
+from ..index.analyzer import Analyzer
+from ..index.reader import LoadedIndex
+from ..index.vocabulary import Vocabulary
+from ..schema import Hit, Note, Reply
+from ..settings import Settings
+from ..tuning import DEFAULT, Tuning
+from .live import LiveIndex
+from .query import clean_history, read_query, sanitize
+from .respond import Responder
+from .retrieve import HybridRetriever
 from .safety import SafetyRules, SafetyTopic
-from .settings import Settings
 from .support import SupportChecker
 
 log = logging.getLogger(__name__)
 
 
-def load_wording() -> dict[str, str]:
-    text = resources.files("assistant.data").joinpath("wording.yaml").read_text("utf-8")
-    return {k: " ".join(str(v).split()) for k, v in yaml.safe_load(text).items()}
+class Generator(Protocol):
+    """LLM mode: rewrites an extractive reply, verified (see ``assistant.llm``)."""
+
+    def stream_reply(
+        self,
+        reply: Reply,
+        hits: list[Hit],
+        topics: list[SafetyTopic],
+        checker: SupportChecker,
+        notes: Callable[[list[SafetyTopic]], list[Note]],
+    ) -> Iterator[str | Reply]: ...
 
 
 class Assistant:
@@ -46,16 +52,18 @@ class Assistant:
         settings: Settings,
         index: LoadedIndex,
         embedder: Embedder,
-        generator: Any | None = None,
+        generator: Generator | None = None,
+        tuning: Tuning = DEFAULT,
     ) -> None:
         self.settings = settings
+        self.tuning = tuning
         self.embedder = embedder
         self.analyzer = Analyzer.from_package()
         self.safety_rules = SafetyRules.from_package()
         self.wording = load_wording()
         self.generator = generator
-        self.live_index = LiveIndex(settings, index, embedder, self.analyzer)
-        self.answerer = Answerer(settings, embedder, self.analyzer, self.safety_rules, self.wording)
+        self.live_index = LiveIndex(settings, tuning, index, embedder, self.analyzer)
+        self.responder = Responder(tuning, embedder, self.analyzer, self.safety_rules, self.wording)
 
     # The current build's parts, for callers outside a question (the app, evals, tests).
     # A question itself takes one ``Snapshot`` and uses it from start to end.
@@ -76,11 +84,19 @@ class Assistant:
         return self.live_index.refresh(min_interval)
 
     @classmethod
-    def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
-        """Open the index built by ``ingest.py``; raise a named error if it is unusable."""
+    def load(
+        cls,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+        tuning: Tuning = DEFAULT,
+    ) -> Assistant:
+        """Open the index built by ``ingest.py``; raise a named error if it is unusable.
+
+        ``assistant.load`` also adds the LLM generator when the settings ask for one.
+        """
         settings = settings or Settings()
-        model_id = model_id_for(settings.embed_backend)
-        index = LoadedIndex.open(settings, model_id)
+        index = LoadedIndex.open(settings, model_id_for(settings.embed_backend), tuning)
         if embedder is None:
             embedder = make_embedder(
                 settings.embed_backend,
@@ -91,12 +107,7 @@ class Assistant:
                 # extra intra-op threads only spin and compete with the other answers.
                 threads=settings.query_threads,
             )
-        generator = None
-        if settings.generator == "llm":
-            from .llm import LLMGenerator
-
-            generator = LLMGenerator.from_settings(settings)
-        return cls(settings, index, embedder, generator)
+        return cls(settings, index, embedder, generator, tuning)
 
     # -- the public call -------------------------------------------------------------
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Reply:
@@ -114,31 +125,36 @@ class Assistant:
         """Yield text as it is produced (LLM mode), then the final verified ``Reply``.
 
         In the default extractive mode the answer is ready at once, so the only item is
-        the ``Reply``; callers that display progressively stream its text themselves.
+        the ``Reply``.
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
         text, truncated = sanitize(question, self.settings.max_question_chars)
         self.refresh()
         live = self.live_index.current
-        query = self.rewrite_query(text, clean_history(history))
-        topics = self.safety_rules.detect(query)
+        query = read_query(text, clean_history(history), self.analyzer)
+        topics = self.safety_rules.detect(query.text)
 
         t0 = time.perf_counter()
-        weights = live.vocabulary.weights(query)
-        vectors = self.query_vectors(query, weights)
+        weights = live.vocabulary.weights(query.text)
+        readings = self.responder.readings(query, weights)
         # A question with no topic word of its own ("how does microneedling actually
         # work?") gives BM25 nothing but the word every passage shares: dense only.
-        retrieval = live.retriever.retrieve_vector(query, vectors[0], keyword=bool(weights))
+        retrieval = live.retriever.retrieve_vector(
+            query.text, readings.query, keyword=bool(weights)
+        )
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        reply = self.answerer.reply(live, text, query, retrieval.hits, vectors, weights, topics)
+        reply = self.responder.reply(live, query, retrieval.hits, readings, weights, topics)
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
             t0 = time.perf_counter()
             final = None
-            for event in self.generator.stream_reply(self, reply, reply.hits, topics):
+            stream = self.generator.stream_reply(
+                reply, reply.hits, topics, self.support_checker(), self.responder.notes_for
+            )
+            for event in stream:
                 if isinstance(event, Reply):
                     final = event
                 else:
@@ -147,30 +163,18 @@ class Assistant:
             timings["generate"] = (time.perf_counter() - t0) * 1000
         if truncated:
             note = self.wording["truncated"].format(limit=self.settings.max_question_chars)
-            reply.notes.insert(0, note)
-            reply.answer = f"{note}\n\n{reply.answer}"
+            reply = dataclasses.replace(
+                reply, notes=[Note("info", note), *reply.notes], answer=f"{note}\n\n{reply.answer}"
+            )
         timings["total"] = (time.perf_counter() - started) * 1000
         reply.timings_ms = timings
         yield reply
 
-    def rewrite_query(self, question: str, turns: list[dict[str, str]]) -> str:
-        return rewrite(question, turns, self.analyzer)
-
-    def query_vectors(self, query: str, weights: dict[str, float]) -> list[np.ndarray]:
-        """The query's readings, embedded (see ``Answerer.readings``)."""
-        return self.answerer.readings(query, weights)
-
     def support_checker(self) -> SupportChecker:
-        """The offline citation-support check with this assistant's model and thresholds."""
+        """The offline citation-support check with this assistant's model and tuning."""
         return SupportChecker(
             self.embedder,
             self.analyzer,
-            min_similarity=self.settings.support_min_similarity,
-            min_recall=self.settings.support_min_recall,
+            min_similarity=self.tuning.support_min_similarity,
+            min_recall=self.tuning.support_min_recall,
         )
-
-    def notes_for(self, topics: list[SafetyTopic]) -> list[str]:
-        return self.answerer.notes_for(topics)
-
-    def add_notes(self, body: str, topics: list[SafetyTopic], notes: list[str]) -> str:
-        return self.answerer.add_notes(body, topics, notes)

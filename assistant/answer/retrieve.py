@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-from .embedding import Embedder
-from .index import LoadedIndex
-from .models import Hit
+from ..embeddings import Embedder
+from ..index.reader import LoadedIndex
+from ..schema import Hit
+from ..tuning import Tuning
+
+K = TypeVar("K", bound=Hashable)
 
 
-class Evidence(Protocol):
-    """A quotable sentence of a retrieved chunk, scored against the question."""
+def fuse(rankings: Sequence[tuple[float, Sequence[K]]], k: float) -> dict[K, float]:
+    """Weighted reciprocal rank fusion: each item scores the sum of weight / (k + rank)
+    over the rankings that hold it (ranks count from 1).
+
+    >>> fuse([(1.0, ["a", "b"]), (1.0, ["b"])], k=0)
+    {'a': 1.0, 'b': 1.5}
+    """
+    fused: dict[K, float] = {}
+    for weight, ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return fused
+
+
+class Scored(Protocol):
+    """A quotable unit of a retrieved chunk, scored against the question."""
 
     hit: Hit
     score: float
 
 
-def rerank(hits: list[Hit], evidence: Sequence[Evidence]) -> list[Hit]:
+def rerank(hits: list[Hit], units: Sequence[Scored]) -> list[Hit]:
     """The hits in a new order: their retrieval rank fused with the rank of each chunk's
-    best sentence (reciprocal ranks, k = 1, equal votes).
+    best quotable unit (reciprocal ranks with k = 0: the top of each list counts most).
 
-    Retrieval scores whole chunks; the sentence score sees which chunk actually states
-    the answer. Each hit keeps that best sentence score as ``evidence``.
+    Retrieval scores whole chunks; the unit score sees which chunk actually states the
+    answer. Each hit keeps that best unit score as ``sentence_score``.
     """
     for hit in hits:
-        hit.evidence = max((e.score for e in evidence if e.hit is hit), default=None)
-    by_evidence = sorted(hits, key=lambda h: -(h.evidence if h.evidence is not None else -1.0))
-    sentence_rank = {id(h): r for r, h in enumerate(by_evidence)}
-    fused = {id(h): 1 / (1 + r) + 1 / (1 + sentence_rank[id(h)]) for r, h in enumerate(hits)}
+        hit.sentence_score = max((u.score for u in units if u.hit is hit), default=None)
+    by_unit = sorted(
+        hits, key=lambda h: -(h.sentence_score if h.sentence_score is not None else -1.0)
+    )
+    fused = fuse([(1.0, [id(h) for h in hits]), (1.0, [id(h) for h in by_unit])], k=0)
     return sorted(hits, key=lambda h: -fused[id(h)])
 
 
@@ -42,24 +60,25 @@ class Retrieval:
 
 
 class HybridRetriever:
+    """Dense (Chroma) and BM25 rankings of one build, fused (``Tuning``'s k and weights).
+
+    ``correct`` spells a question's words the articles' way before BM25 reads it.
+    """
+
     def __init__(
         self,
         index: LoadedIndex,
         embedder: Embedder,
-        *,
-        candidate_k: int = 20,
-        top_k: int = 8,
-        rrf_k: int = 60,
-        dense_weight: float = 1.0,
+        tuning: Tuning,
         correct: Callable[[str], str] | None = None,
     ) -> None:
         self.index = index
         self.correct = correct or (lambda text: text)
         self.embedder = embedder
-        self.candidate_k = candidate_k
-        self.top_k = top_k
-        self.rrf_k = rrf_k
-        self.dense_weight = dense_weight
+        self.candidate_k = tuning.candidate_k
+        self.top_k = tuning.retrieve_k
+        self.rrf_k = tuning.rrf_k
+        self.dense_weight = tuning.dense_weight
         self._rows = {c.id: i for i, c in enumerate(index.chunks)}
 
     def embed_query(self, query: str) -> np.ndarray:
@@ -90,10 +109,7 @@ class HybridRetriever:
         )
         # Weighted RRF: on the eval sets BM25 (with synonyms) ranks the right section
         # first more often than the small embedding model, so dense votes count less.
-        fused: dict[int, float] = {}
-        for weight, ranking in ((self.dense_weight, dense_rows), (1.0, keyword_rows)):
-            for rank, row in enumerate(ranking):
-                fused[row] = fused.get(row, 0.0) + weight / (self.rrf_k + rank + 1)
+        fused = fuse([(self.dense_weight, dense_rows), (1.0, keyword_rows)], self.rrf_k)
         dense_rank = {row: r for r, row in enumerate(dense_rows)}
         keyword_rank = {row: r for r, row in enumerate(keyword_rows)}
         best = sorted(fused, key=lambda row: (-fused[row], row))[: top_k or self.top_k]

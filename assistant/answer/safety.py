@@ -1,16 +1,25 @@
-"""Safety layer: spot contraindications, personal medical situations and complications.
+"""Safety layer: spot contraindications, personal medical situations and complications,
+and quote the caution passages a flagged question needs.
 
 The topics, their patterns and which vetted notes they carry live in
-``data/safety.yaml`` so clinic staff can review them without reading code.
+``data/safety.yaml`` so clinic staff can review them without reading code. Whatever
+the answer quotes, a question that raises a topic ("I'm pregnant, ...") also quotes,
+with citations, up to ``Tuning.caution_sources`` passages that state the caution,
+found by retrieving with the topic's own query.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 
-import yaml
+import numpy as np
+
+from ..data import load_yaml
+from ..index.analyzer import Analyzer
+from ..tuning import Tuning
+from . import compose
+from .live import Snapshot
 
 
 @dataclass(frozen=True)
@@ -38,9 +47,8 @@ class SafetyRules:
 
     @classmethod
     def from_package(cls) -> SafetyRules:
-        text = resources.files("assistant.data").joinpath("safety.yaml").read_text("utf-8")
         topics = []
-        for name, spec in yaml.safe_load(text)["flags"].items():
+        for name, spec in load_yaml("safety.yaml")["flags"].items():
             topics.append(
                 SafetyTopic(
                     name=name,
@@ -69,3 +77,51 @@ class SafetyRules:
         keys = [k for t in topics if t.urgent for k in t.notes]
         keys += [k for t in topics for k in t.notes]
         return list(dict.fromkeys(keys))
+
+
+def add_cautions(
+    live: Snapshot,
+    picked: list[compose.Candidate],
+    topics: list[SafetyTopic],
+    analyzer: Analyzer,
+    query_vectors: dict[str, np.ndarray],
+    tuning: Tuning,
+) -> list[compose.Candidate]:
+    """``picked`` plus, for each topic none of them covers, its caution passages.
+
+    ``query_vectors`` caches the topics' query embeddings (fixed texts) across questions.
+    """
+    picked = list(picked)
+    for topic in topics:
+        if any(topic.is_caution(p.sentence.text) for p in picked):
+            continue
+        vector = query_vectors.get(topic.query)
+        if vector is None:
+            vector = query_vectors[topic.query] = live.retriever.embed_query(topic.query)
+        retrieval = live.retriever.retrieve_vector(
+            topic.query, vector, top_k=tuning.caution_candidates
+        )
+        rows = [live.retriever.row_of(h) for h in retrieval.hits]
+        pool = compose.candidates(
+            live.index,
+            retrieval.hits,
+            rows,
+            retrieval.query_vector,
+            analyzer,
+            live.vocabulary.weights(topic.query),
+            tuning,
+        )
+        docs: set[str] = set()  # one passage per article: two voices, not one twice
+        exclude = [p for t in topics for p in t.exclude]
+        for cand in pool:
+            if (
+                topic.is_caution(cand.sentence.text)
+                and not any(p.search(cand.sentence.text) for p in exclude)
+                and cand.chunk.doc_id not in docs
+                and all(p.sentence != cand.sentence for p in picked)
+            ):
+                picked.append(cand)
+                docs.add(cand.chunk.doc_id)
+            if len(docs) >= tuning.caution_sources:
+                break
+    return picked

@@ -3,7 +3,7 @@
 A statement counts as supported by its cited passages when (1) it is close in meaning
 to the best-matching cited sentence, (2) most of its content words occur in the
 passages, (3) every number it states occurs there, and (4) it negates nothing the
-passages do not. Thresholds are calibrated on ``evals/support_labels.jsonl``.
+passages do not. Thresholds (``Tuning.support_*``) are calibrated on ``evals/support_labels.jsonl``.
 """
 
 from __future__ import annotations
@@ -14,20 +14,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .chunking import split_sentences
-from .embedding import Embedder
-from .keyword import Analyzer
+from ..embeddings import Embedder
+from ..index.analyzer import Analyzer
+from ..text import NEGATION, NUMBER, split_sentences
 
-_NUMBER = re.compile(
-    r"\$?\d+(?:[.,]\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"twenty|thirty|forty|fifty|hundred|thousand|dozen|half|once|twice)\b",
-    re.IGNORECASE,
-)
-_NEGATION = re.compile(
-    r"\b(no|not|never|none|nothing|without|cannot|can't|won't|don't|doesn't|"
-    r"isn't|aren't|shouldn't|avoid|n't)\b",
-    re.IGNORECASE,
-)
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
@@ -58,8 +48,8 @@ class SupportChecker:
         embedder: Embedder,
         analyzer: Analyzer,
         *,
-        min_similarity: float = 0.65,
-        min_recall: float = 0.6,
+        min_similarity: float,
+        min_recall: float,
     ) -> None:
         self.embedder = embedder
         self.analyzer = analyzer
@@ -82,9 +72,9 @@ class SupportChecker:
         recall = len(words & found) / len(words) if words else 1.0
         numbers_ok = all(
             re.search(rf"(?<![\w.]){re.escape(n.strip('$%'))}(?!\w)", joined, re.IGNORECASE)
-            for n in _NUMBER.findall(claim)
+            for n in NUMBER.findall(claim)
         )
-        negation_ok = not _NEGATION.search(claim) or bool(_NEGATION.search(joined))
+        negation_ok = not NEGATION.search(claim) or bool(NEGATION.search(joined))
         supported = (
             float(sims[best]) >= self.min_similarity
             and recall >= self.min_recall

@@ -1,4 +1,11 @@
-"""Keyword side of retrieval: domain-aware tokenization and a persisted BM25 index."""
+"""How text becomes terms: lowercase, fold synonyms, drop stop-words, stem.
+
+The keyword index, the vocabulary and the answer checks all read text through one
+``Analyzer``, so a client's "derma roller" and an article's "dermaroller" are one term.
+
+>>> Analyzer([["dermaroller", "derma roller"]]).tokens("My derma roller hurts")
+['dermaroller', 'hurt']
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,12 @@ import hashlib
 import re
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
-from importlib import resources
-from pathlib import Path
 
-import numpy as np
-import yaml
+from ..data import load_yaml, read_text
 
 STOPWORDS = frozenset(
     word
-    for line in resources.files("assistant.data")
-    .joinpath("stopwords.txt")
-    .read_text("utf-8")
-    .splitlines()
+    for line in read_text("stopwords.txt").splitlines()
     if not line.startswith("#")
     for word in line.split()
 )
@@ -26,8 +27,7 @@ _TOKEN = re.compile(r"[a-z0-9_]+(?:['’][a-z]+)?")
 
 def analyzer_version() -> str:
     """A hash of the synonym and stop-word files: the keyword index depends on both."""
-    data = resources.files("assistant.data")
-    blob = "".join(data.joinpath(n).read_text("utf-8") for n in ("synonyms.yaml", "stopwords.txt"))
+    blob = "".join(read_text(n) for n in ("synonyms.yaml", "stopwords.txt"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -50,8 +50,7 @@ class Analyzer:
 
     @classmethod
     def from_package(cls) -> Analyzer:
-        text = resources.files("assistant.data").joinpath("synonyms.yaml").read_text("utf-8")
-        return cls(yaml.safe_load(text)["groups"])
+        return cls(load_yaml("synonyms.yaml")["groups"])
 
     @cached_property
     def _stemmer(self):
@@ -75,41 +74,3 @@ class Analyzer:
         words = [w.replace("'", "").replace("’", "") for w in _TOKEN.findall(self.fold(text))]
         kept = [w for w in words if (w not in STOPWORDS and len(w) > 1) or w.isdigit()]
         return [w if "_" in w else self._stemmer.stemWord(w) for w in kept]
-
-
-class KeywordIndex:
-    """BM25 over chunk texts (bm25s), saved next to the vector store."""
-
-    def __init__(self, analyzer: Analyzer, model: object | None = None) -> None:
-        self.analyzer = analyzer
-        self.model = model
-
-    def build(self, texts: Sequence[str]) -> None:
-        import bm25s
-
-        corpus_tokens = [self.analyzer.tokens(t) or ["_empty_"] for t in texts]
-        model = bm25s.BM25()
-        model.index(corpus_tokens, show_progress=False)
-        self.model = model
-
-    def save(self, path: Path) -> None:
-        assert self.model is not None
-        self.model.save(str(path))  # type: ignore[attr-defined]
-
-    @classmethod
-    def load(cls, path: Path, analyzer: Analyzer) -> KeywordIndex:
-        import bm25s
-
-        return cls(analyzer, bm25s.BM25.load(str(path)))
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk row, BM25 score) pairs, best first; empty when no term matches."""
-        assert self.model is not None
-        tokens = self.analyzer.tokens(query)
-        if not tokens:
-            return []
-        scores = np.asarray(self.model.get_scores(tokens))  # type: ignore[attr-defined]
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

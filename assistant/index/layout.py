@@ -1,10 +1,10 @@
-"""Store stage: the on-disk layout of an index build and its Chroma collection.
+"""The on-disk layout of an index: builds, the live-build pointer, the fingerprint.
 
 An index folder holds numbered builds and a ``CURRENT`` file naming the live one::
 
     index/CURRENT                  build id, replaced atomically when a build completes
     index/builds/<id>/manifest.json   written last: a build without it is incomplete
-    index/builds/<id>/chunks.jsonl     chunk texts, offsets, sections, sentences
+    index/builds/<id>/chunks.jsonl    chunk texts, offsets, sections, sentences
     index/builds/<id>/vectors.npy      chunk embeddings (reused by the next ingest)
     index/builds/<id>/sentences.npy    sentence embeddings, in chunk order
     index/builds/<id>/bm25/            keyword index
@@ -16,22 +16,30 @@ after it is named, so a reader never sees a half-written index.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ..tuning import Tuning
 
-from .models import Chunk
-from .settings import Settings
+# Bump when what a build holds changes shape, so older builds are refused.
+INDEX_FORMAT = 1
+# Bump when the chunking rules change (ingest/chunking.py): chunk ids and texts change.
+CHUNKER_VERSION = "2"  # 2: a chunk that opens with a list item keeps its marker
 
+# The files of a build: the one place their names are written.
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+CHUNKS_FILE = "chunks.jsonl"
+VECTORS_FILE = "vectors.npy"
+SENTENCES_FILE = "sentences.npy"
+BM25_DIR = "bm25"
+CHROMA_DIR = "chroma"
+LOCK_FILE = "ingest.lock"
 KEEP_BUILDS = 2  # the live build and the one before it, which open readers may still use
 
 
@@ -62,8 +70,12 @@ def publish(index_dir: Path, build: Path) -> None:
     atomic_write_text(index_dir / CURRENT, build.name + "\n")
 
 
-def prune(index_dir: Path, client_factory: Any = None) -> None:
-    """Delete old and abandoned builds, keeping the live one and its predecessor."""
+def prune(index_dir: Path, drop: Callable[[Path], None] | None = None) -> None:
+    """Delete old and abandoned builds, keeping the live one and its predecessor.
+
+    ``drop(build)`` removes what a complete build keeps outside its folder (its
+    collection on a Chroma server).
+    """
     root = builds_dir(index_dir)
     live = current_build(index_dir)
     builds = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
@@ -72,49 +84,9 @@ def prune(index_dir: Path, client_factory: Any = None) -> None:
     for build in builds:
         if build in keep:
             continue
-        if client_factory is not None and (build / MANIFEST).exists():
-            drop_collection(client_factory(build), collection_name(build))
+        if drop is not None and (build / MANIFEST).exists():
+            drop(build)
         shutil.rmtree(build, ignore_errors=True)
-
-
-def collection_name(build: Path) -> str:
-    return f"chunks-{build.name}"
-
-
-def chroma_client(settings: Settings, build: Path):
-    """Embedded Chroma inside the build folder, or the configured Chroma server."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
-    return chromadb.PersistentClient(path=str(build / "chroma"), settings=chroma_settings)
-
-
-def drop_collection(client: Any, name: str) -> None:
-    with contextlib.suppress(Exception):
-        client.delete_collection(name)
-
-
-def write_collection(client: Any, name: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-    """Create the build's collection in cosine space and add every chunk in batches."""
-    drop_collection(client, name)
-    collection = client.create_collection(
-        name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-    )
-    batch = max(1, min(client.get_max_batch_size(), 1000))
-    for i in range(0, len(chunks), batch):
-        part = chunks[i : i + batch]
-        collection.add(
-            ids=[c.id for c in part],
-            embeddings=vectors[i : i + batch],
-            metadatas=[
-                {"doc_id": c.doc_id, "section": c.section, "row": i + j} for j, c in enumerate(part)
-            ],
-        )
 
 
 def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -125,3 +97,36 @@ def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 def read_manifest(build: Path) -> dict[str, Any]:
     return json.loads((build / MANIFEST).read_text("utf-8"))
+
+
+def fingerprint(tuning: Tuning, model_id: str, analyzer: str, chroma: str) -> dict[str, Any]:
+    """What a build must agree on with the code reading it; recorded in its manifest.
+
+    ``analyzer``: the analyzer's version (synonym and stop-word lists); ``chroma``: where
+    its vectors live (``"embedded"`` or the server's address).
+    """
+    return {
+        "format": INDEX_FORMAT,
+        "model_id": model_id,
+        "chunker_version": CHUNKER_VERSION,
+        "chunk_max_chars": tuning.chunk_max_chars,
+        "analyzer": analyzer,
+        "chroma": chroma,
+    }
+
+
+def mismatch(manifest: dict[str, Any], expected: dict[str, Any]) -> str | None:
+    """Why a build's manifest does not fit ``expected`` (a ``fingerprint``), or None."""
+    labels = {
+        "format": "index format",
+        "model_id": "embedding model",
+        "chunker_version": "chunker version",
+        "chunk_max_chars": "chunk size",
+        "analyzer": "synonym or stop-word lists",
+        "chroma": "Chroma target",
+    }
+    for key, want in expected.items():
+        have = manifest.get(key)
+        if have != want:
+            return f"{labels[key]}: the index has {have!r}, this assistant uses {want!r}"
+    return None

@@ -9,18 +9,18 @@ from typing import Any
 
 import numpy as np
 
-from . import store
-from .chunking import CHUNKER_VERSION
-from .errors import (
+from ..errors import (
     ChromaUnavailableError,
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
 )
-from .ingestion import INDEX_FORMAT
-from .keyword import Analyzer, KeywordIndex, analyzer_version
-from .models import Chunk
-from .settings import Settings
+from ..schema import Chunk
+from ..settings import Settings
+from ..tuning import Tuning
+from . import layout, vectors
+from .analyzer import Analyzer, analyzer_version
+from .keyword import KeywordIndex
 
 
 @dataclass
@@ -35,24 +35,29 @@ class LoadedIndex:
     collection: Any  # chromadb Collection
 
     @classmethod
-    def open(cls, settings: Settings, model_id: str) -> LoadedIndex:
+    def open(cls, settings: Settings, model_id: str, tuning: Tuning) -> LoadedIndex:
         index_dir = settings.index_path
-        build = store.current_build(index_dir)
+        build = layout.current_build(index_dir)
         if build is None:
             raise IndexMissingError(str(index_dir))
         try:
-            manifest = store.read_manifest(build)
+            manifest = layout.read_manifest(build)
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"build {build.name} has no manifest") from exc
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(f"unreadable manifest in {build.name}: {exc}") from exc
-        _check_fingerprint(manifest, settings, model_id)
+        expected = layout.fingerprint(
+            tuning, model_id, analyzer_version(), vectors.chroma_target(settings)
+        )
+        problem = layout.mismatch(manifest, expected)
+        if problem is not None:
+            raise IndexMismatchError(problem)
         try:
-            rows = [json.loads(line) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
-            chunks = [Chunk.from_dict(r) for r in rows]
-            vectors = np.load(build / "vectors.npy")
-            sentence_vectors = np.load(build / "sentences.npy")
-            keyword = KeywordIndex.load(build / "bm25", Analyzer.from_package())
+            with (build / layout.CHUNKS_FILE).open(encoding="utf-8") as handle:
+                chunks = [Chunk.from_dict(json.loads(line)) for line in handle]
+            chunk_vectors = np.load(build / layout.VECTORS_FILE)
+            sentence_vectors = np.load(build / layout.SENTENCES_FILE)
+            keyword = KeywordIndex.load(build / layout.BM25_DIR, Analyzer.from_package())
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"missing file {Path(exc.filename).name}") from exc
         except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
@@ -60,7 +65,7 @@ class LoadedIndex:
         sentence_rows = np.cumsum([0] + [len(c.sentences) for c in chunks]).tolist()
         if (
             len(chunks) != manifest.get("total_chunks")
-            or vectors.shape[0] != len(chunks)
+            or chunk_vectors.shape[0] != len(chunks)
             or sentence_vectors.shape[0] != sentence_rows[-1]
         ):
             raise IndexCorruptError("chunk, vector and sentence counts disagree")
@@ -69,7 +74,7 @@ class LoadedIndex:
             build,
             manifest,
             chunks,
-            vectors,
+            chunk_vectors,
             sentence_vectors,
             sentence_rows[:-1],
             keyword,
@@ -84,42 +89,17 @@ class LoadedIndex:
         return dict(self.manifest.get("documents", {}))
 
 
-def _check_fingerprint(manifest: dict[str, Any], settings: Settings, model_id: str) -> None:
-    if manifest.get("format") != INDEX_FORMAT:
-        raise IndexMismatchError(f"index format {manifest.get('format')}, expected {INDEX_FORMAT}")
-    if manifest.get("model_id") != model_id:
-        raise IndexMismatchError(
-            f"built with embedding model {manifest.get('model_id')!r}, "
-            f"but this assistant embeds queries with {model_id!r}"
-        )
-    if manifest.get("chunker_version") != CHUNKER_VERSION:
-        raise IndexMismatchError(
-            f"chunker version {manifest.get('chunker_version')}, expected {CHUNKER_VERSION}"
-        )
-    if manifest.get("analyzer") != analyzer_version():
-        raise IndexMismatchError("the synonym or stop-word lists changed since it was built")
-    expected = (
-        f"http://{settings.chroma_host}:{settings.chroma_port}"
-        if settings.chroma_host
-        else "embedded"
-    )
-    if manifest.get("chroma") != expected:
-        raise IndexMismatchError(
-            f"built for Chroma at {manifest.get('chroma')}, settings say {expected}"
-        )
-
-
 def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], count: int) -> Any:
-    if not settings.chroma_host and not (build / "chroma").is_dir():
+    if not settings.chroma_host and not (build / layout.CHROMA_DIR).is_dir():
         raise IndexCorruptError("the Chroma store folder is missing")
     if settings.chroma_host:
         where = f"{settings.chroma_host}:{settings.chroma_port}"
         try:
-            store.chroma_client(settings, build).heartbeat()
+            vectors.chroma_client(settings, build).heartbeat()
         except Exception as exc:
             raise ChromaUnavailableError(where, type(exc).__name__) from exc
     try:
-        client = store.chroma_client(settings, build)
+        client = vectors.chroma_client(settings, build)
         collection = client.get_collection(manifest["collection"])
         stored = collection.count()
     except Exception as exc:

@@ -11,39 +11,18 @@ import hashlib
 import re
 from collections.abc import Iterator
 
+from ..index.layout import CHUNKER_VERSION
+from ..schema import Chunk, Sentence
+from ..text import split_sentences
 from .corpus import Document
-from .models import Chunk, Sentence
 
-CHUNKER_VERSION = "2"  # 2: a chunk that opens with a list item keeps its marker
+__all__ = ["CHUNKER_VERSION", "INTRO_SECTION", "chunk_document", "split_sentences"]
+
 INTRO_SECTION = "Introduction"
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _ITEM = re.compile(r"^([ \t]*)(?:[-*+•]|\d+[.)])[ \t]+")
 _LABEL = re.compile(r"^([^:.!?\n]{2,60}):\s")
-_BOUNDARY = re.compile(r"[.!?]+[”\"’)\]]*(?=\s+[“\"‘(\[*]?[A-Z0-9])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "M.D.", "Dr.", "Mr.", "Mrs.", "Ms.", "etc.", "St.")
-
-
-def split_sentences(text: str, base: int = 0) -> list[Sentence]:
-    """Sentences of ``text`` with offsets shifted by ``base``; whitespace trimmed."""
-    out: list[Sentence] = []
-    start = 0
-
-    def add(lo: int, hi: int) -> None:
-        piece = text[lo:hi]
-        stripped = piece.strip()
-        if stripped:
-            lo += len(piece) - len(piece.lstrip())
-            out.append(Sentence(base + lo, base + lo + len(stripped), stripped))
-
-    for match in _BOUNDARY.finditer(text):
-        end = match.end()
-        if text[start:end].endswith(_ABBREVIATIONS):
-            continue
-        add(start, end)
-        start = end
-    add(start, len(text))
-    return out
 
 
 class _Block:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import CorpusFileError
+from ..errors import CorpusFileError
 
 SUFFIXES = (".md", ".txt", ".markdown")
 MAX_FILE_BYTES = 5_000_000

@@ -1,6 +1,6 @@
 """The ingest pipeline: load -> chunk -> embed -> store, incremental and crash-safe.
 
-Each run writes a complete new build and only then names it live (see ``store``), so
+Each run writes a complete new build and only then names it live (see ``index.layout``), so
 an interrupted run leaves the previous index serving. Embeddings are reused by chunk
 content hash, so only new or edited passages are embedded again.
 """
@@ -19,16 +19,16 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import store
-from .chunking import CHUNKER_VERSION, chunk_document
+from ..embeddings import DIMENSION, Embedder
+from ..errors import CorpusFileError, IngestLockedError
+from ..index import layout, vectors
+from ..index.analyzer import Analyzer, analyzer_version
+from ..index.keyword import KeywordIndex
+from ..schema import Chunk
+from ..settings import Settings
+from ..tuning import DEFAULT, Tuning
+from .chunking import chunk_document
 from .corpus import Document, load_corpus
-from .embedding import DIMENSION, Embedder
-from .errors import CorpusFileError, IngestLockedError
-from .keyword import Analyzer, KeywordIndex, analyzer_version
-from .models import Chunk
-from .settings import Settings
-
-INDEX_FORMAT = 1
 
 
 @dataclass
@@ -71,22 +71,12 @@ def sentence_embed_text(chunk: Chunk, text: str) -> str:
     return f"{leaf}: {text}"
 
 
-def _fingerprint(settings: Settings, model_id: str) -> dict[str, Any]:
-    return {
-        "format": INDEX_FORMAT,
-        "model_id": model_id,
-        "chunker_version": CHUNKER_VERSION,
-        "chunk_max_chars": settings.chunk_max_chars,
-        "analyzer": analyzer_version(),
-    }
-
-
 def _previous(index_dir: Path) -> tuple[Path | None, dict[str, Any] | None]:
-    build = store.current_build(index_dir)
-    if build is None or not (build / store.MANIFEST).exists():
+    build = layout.current_build(index_dir)
+    if build is None or not (build / layout.MANIFEST).exists():
         return None, None
     try:
-        return build, store.read_manifest(build)
+        return build, layout.read_manifest(build)
     except (OSError, ValueError):
         return None, None
 
@@ -94,15 +84,16 @@ def _previous(index_dir: Path) -> tuple[Path | None, dict[str, Any] | None]:
 def _reusable_vectors(build: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Chunk and sentence vectors of the previous build, keyed by chunk content hash."""
     try:
-        rows = [json.loads(line) for line in (build / "chunks.jsonl").open(encoding="utf-8")]
-        vectors = np.load(build / "vectors.npy")
-        sentences = np.load(build / "sentences.npy")
+        with (build / layout.CHUNKS_FILE).open(encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle]
+        chunk_vectors = np.load(build / layout.VECTORS_FILE)
+        sentences = np.load(build / layout.SENTENCES_FILE)
     except (OSError, ValueError):
         return {}, {}
     chunk_vecs, sent_vecs, offset = {}, {}, 0
     for i, row in enumerate(rows):
         n = len(row["sentences"])
-        chunk_vecs[row["content_hash"]] = vectors[i]
+        chunk_vecs[row["content_hash"]] = chunk_vectors[i]
         sent_vecs[row["content_hash"]] = sentences[offset : offset + n]
         offset += n
     return chunk_vecs, sent_vecs
@@ -115,17 +106,18 @@ def ingest(
     model_id: str,
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    tuning: Tuning = DEFAULT,
 ) -> IngestSummary:
     """Bring the index in line with the corpus. Raises ``IngestLockedError`` if busy."""
     index_dir = settings.index_path
     index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / "ingest.lock"))
+    lock = FileLock(str(index_dir / layout.LOCK_FILE))
     try:
         lock.acquire(timeout=0)
     except Timeout as exc:
-        raise IngestLockedError(str(index_dir / "ingest.lock")) from exc
+        raise IngestLockedError(str(index_dir / layout.LOCK_FILE)) from exc
     try:
-        return _ingest_locked(settings, embedder_factory, model_id, rebuild, progress)
+        return _ingest_locked(settings, embedder_factory, model_id, rebuild, progress, tuning)
     finally:
         lock.release()
 
@@ -136,20 +128,18 @@ def _ingest_locked(
     model_id: str,
     rebuild: bool,
     progress: Callable[[int, int], None] | None,
+    tuning: Tuning,
 ) -> IngestSummary:
     started = time.perf_counter()
     index_dir = settings.index_path
     summary = IngestSummary()
     docs, errors = load_corpus(settings.corpus_dir)
     summary.skipped = [str(err) for err in errors]
-    fingerprint = _fingerprint(settings, model_id)
-    prev_build, prev = _previous(index_dir)
-    compatible = (
-        prev is not None
-        and not rebuild
-        and all(prev.get(k) == v for k, v in fingerprint.items())
-        and prev.get("chroma") == _chroma_target(settings)
+    fingerprint = layout.fingerprint(
+        tuning, model_id, analyzer_version(), vectors.chroma_target(settings)
     )
+    prev_build, prev = _previous(index_dir)
+    compatible = prev is not None and not rebuild and layout.mismatch(prev, fingerprint) is None
     prev_docs: dict[str, Any] = prev["documents"] if compatible and prev else {}
 
     for doc in docs:
@@ -169,7 +159,7 @@ def _ingest_locked(
         summary.seconds = time.perf_counter() - started
         return summary
 
-    chunks_by_doc = {doc.id: chunk_document(doc, settings.chunk_max_chars) for doc in docs}
+    chunks_by_doc = {doc.id: chunk_document(doc, tuning.chunk_max_chars) for doc in docs}
     chunks = [c for doc in docs for c in chunks_by_doc[doc.id]]
     chunk_reuse, sent_reuse = (
         _reusable_vectors(prev_build) if compatible and prev_build else ({}, {})
@@ -181,29 +171,25 @@ def _ingest_locked(
     summary.chunks_removed = len(old_hashes - new_hashes)
     summary.total_chunks = len(chunks)
 
-    vectors, sentence_vectors = _embed(
+    chunk_vectors, sentence_vectors = _embed(
         chunks, chunk_reuse, sent_reuse, embedder_factory, progress, summary
     )
-    build = store.builds_dir(index_dir) / (
+    build = layout.builds_dir(index_dir) / (
         time.strftime("%Y%m%dT%H%M%S") + f"-{secrets.token_hex(3)}"
     )
     build.mkdir(parents=True)
     _write_build(
-        settings, build, docs, chunks_by_doc, chunks, vectors, sentence_vectors, fingerprint
+        settings, build, docs, chunks_by_doc, chunks, chunk_vectors, sentence_vectors, fingerprint
     )
-    store.publish(index_dir, build)
-    store.prune(index_dir, lambda b: store.chroma_client(settings, b))
+    layout.publish(index_dir, build)
+
+    def drop(old: Path) -> None:
+        vectors.drop_collection(vectors.chroma_client(settings, old), vectors.collection_name(old))
+
+    layout.prune(index_dir, drop)
     summary.build = build.name
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _chroma_target(settings: Settings) -> str:
-    return (
-        f"http://{settings.chroma_host}:{settings.chroma_port}"
-        if settings.chroma_host
-        else "embedded"
-    )
 
 
 def _embed(
@@ -252,24 +238,23 @@ def _write_build(
     docs: list[Document],
     chunks_by_doc: dict[str, list[Chunk]],
     chunks: list[Chunk],
-    vectors: np.ndarray,
+    chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     fingerprint: dict[str, Any],
 ) -> None:
-    store.write_rows(build / "chunks.jsonl", [c.to_dict() for c in chunks])
-    np.save(build / "vectors.npy", vectors)
-    np.save(build / "sentences.npy", sentence_vectors)
+    layout.write_rows(build / layout.CHUNKS_FILE, [c.to_dict() for c in chunks])
+    np.save(build / layout.VECTORS_FILE, chunk_vectors)
+    np.save(build / layout.SENTENCES_FILE, sentence_vectors)
     keyword = KeywordIndex(Analyzer.from_package())
     keyword.build([f"{c.title} {c.section} {c.text}" for c in chunks])
-    keyword.save(build / "bm25")
-    client = store.chroma_client(settings, build)
-    store.write_collection(client, store.collection_name(build), chunks, vectors)
+    keyword.save(build / layout.BM25_DIR)
+    client = vectors.chroma_client(settings, build)
+    vectors.write_collection(client, vectors.collection_name(build), chunks, chunk_vectors)
     manifest = {
         **fingerprint,
         "build_id": build.name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "chroma": _chroma_target(settings),
-        "collection": store.collection_name(build),
+        "collection": vectors.collection_name(build),
         "total_chunks": len(chunks),
         "total_sentences": int(sentence_vectors.shape[0]),
         "documents": {
@@ -285,10 +270,10 @@ def _write_build(
         },
     }
     # Everything else is on disk before the manifest, which marks the build complete.
-    for name in ("chunks.jsonl", "vectors.npy", "sentences.npy"):
+    for name in (layout.CHUNKS_FILE, layout.VECTORS_FILE, layout.SENTENCES_FILE):
         with (build / name).open("rb") as handle:
             os.fsync(handle.fileno())
-    store.atomic_write_text(build / store.MANIFEST, json.dumps(manifest, indent=2))
+    layout.atomic_write_text(build / layout.MANIFEST, json.dumps(manifest, indent=2))
 
 
 __all__ = ["CorpusFileError", "IngestSummary", "ingest"]

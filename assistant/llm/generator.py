@@ -4,9 +4,9 @@ The engine has already rewritten the follow-up, retrieved, gated and picked the
 passages (the extractive reply); the model only turns them into a readable answer.
 ``LLMGenerator`` ties the stages of this mode together:
 
-- ``llm_prompt``: which passages the model sees, and the prompt around them;
-- ``llm_client``: the OpenAI-compatible chat model (the only user of llama-index);
-- ``llm_verify``: each sentence checked against the sources it cites as the text
+- ``prompt``: which passages the model sees, and the prompt around them;
+- ``client``: the OpenAI-compatible chat model (the only user of llama-index);
+- ``verify``: each sentence checked against the sources it cites as the text
   streams in, and the kept ones renumbered into the answer.
 
 Nothing the model writes reaches the reader unchecked, only verified text is ever
@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-from .errors import GeneratorError
-from .llm_client import chat_messages, chat_model
-from .llm_prompt import MAX_SOURCES, Prompts, build_prompt, provided_sources
-from .llm_verify import Draft, Verifier, normalize, sentences
-from .models import Hit, Reply
-from .safety import SafetyTopic
+from ..answer.respond import add_notes
+from ..answer.safety import SafetyTopic
+from ..answer.support import SupportChecker
+from ..errors import GeneratorError
+from ..schema import Hit, Note, Reply
+from ..settings import Settings
+from .client import chat_messages, chat_model
+from .prompt import MAX_SOURCES, Prompts, build_prompt, provided_sources
+from .verify import Draft, Verifier, normalize, sentences
 
-if TYPE_CHECKING:
-    from .engine import Assistant
-    from .settings import Settings
+Notes = Callable[[list[SafetyTopic]], list[Note]]
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +49,22 @@ class LLMGenerator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMGenerator:
-        """A generator on the chat model the settings describe (see ``llm_client``)."""
+        """A generator on the chat model the settings describe (see ``client``)."""
         return cls(chat_model(settings))
 
     def stream_reply(
-        self, bot: Assistant, reply: Reply, hits: list[Hit], topics: list[SafetyTopic]
+        self,
+        reply: Reply,
+        hits: list[Hit],
+        topics: list[SafetyTopic],
+        checker: SupportChecker,
+        notes: Notes,
     ) -> Iterator[str | Reply]:
-        """Yield verified answer text as it arrives, then the final ``Reply``."""
-        checker = bot.support_checker()
+        """Yield verified answer text as it arrives, then the final ``Reply``.
+
+        ``checker`` verifies each sentence; ``notes`` gives the vetted notes of the
+        safety topics (the engine's, so they match the extractive answer's).
+        """
         sources = provided_sources(reply, hits, topics, self.max_sources)
         verifier = Verifier(checker, sources, topics, self.prompts.cannot_answer)
         draft = Draft(self.prompts.answer_lead, sources)
@@ -71,7 +80,7 @@ class LLMGenerator:
             )
             yield self._fallback(reply, "unavailable", verifier.dropped)
             return
-        yield self._finish(bot, reply, hits, topics, verifier, draft)
+        yield self._finish(reply, hits, topics, verifier, draft, notes)
 
     def _generate(self, messages: list[Any], verifier: Verifier, draft: Draft) -> Iterator[str]:
         text = ""
@@ -87,12 +96,12 @@ class LLMGenerator:
 
     def _finish(
         self,
-        bot: Assistant,
         reply: Reply,
         hits: list[Hit],
         topics: list[SafetyTopic],
         verifier: Verifier,
         draft: Draft,
+        notes_for: Notes,
     ) -> Reply:
         if not verifier.kept:
             note = "declined" if verifier.declined else "unverified"
@@ -105,10 +114,11 @@ class LLMGenerator:
                 c.doc_id == hit.chunk.doc_id and hit.chunk.start <= c.start < hit.chunk.end
                 for c in citations
             )
-        notes = bot.notes_for(topics)  # vetted notes come from code, never from the model
+        notes = notes_for(topics)  # vetted notes come from code, never from the model
         return dataclasses.replace(
             reply,
-            answer=bot.add_notes(draft.body(), topics, notes),
+            answer=add_notes(draft.body(), notes),
+            body=draft.body(),
             citations=citations,
             notes=notes,
             dropped=list(verifier.dropped),
@@ -131,7 +141,7 @@ class LLMGenerator:
         return dataclasses.replace(
             reply,
             answer=f"{reply.answer}\n\n> {note}",
-            notes=[*reply.notes, note],
+            notes=[*reply.notes, Note("llm", note)],
             dropped=list(dropped),
             generator="extractive-fallback",
         )

@@ -11,14 +11,11 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
-import yaml
-
-from .errors import GeneratorError
-from .followup import context_of
-from .models import Citation, Hit, Reply
-from .safety import SafetyTopic
+from ..answer.safety import SafetyTopic
+from ..data import load_yaml
+from ..errors import GeneratorError
+from ..schema import Citation, Hit, Reply
 
 # Passages given to the model: the extractive citations (always), then other retrieved
 # chunks up to this many in all, so the model can draw on a little more context.
@@ -42,8 +39,7 @@ class Prompts:
 
     @classmethod
     def from_package(cls) -> Prompts:
-        text = resources.files("assistant.data").joinpath("prompts.yaml").read_text("utf-8")
-        data = yaml.safe_load(text)
+        data = load_yaml("prompts.yaml")
         try:
             notes = {k: " ".join(str(data["notes"][k]).split()) for k in NOTE_KEYS}
             return cls(
@@ -107,7 +103,7 @@ def build_prompt(prompts: Prompts, reply: Reply, sources: Sequence[Citation]) ->
         )
         for s in sources
     )
-    earlier = context_of(reply.query)
+    earlier = reply.context
     context = prompts.context.format(earlier=defang(earlier)) + "\n" if earlier else ""
     system = prompts.system.format(cannot_answer=prompts.cannot_answer)
     user = prompts.user.format(sources=blocks, question=defang(reply.question), context=context)

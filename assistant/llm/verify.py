@@ -15,10 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .chunking import split_sentences
-from .models import Citation
-from .safety import SafetyTopic
-from .support import Support, SupportChecker, markers, strip_markers
+from ..answer.safety import SafetyTopic
+from ..answer.support import Support, SupportChecker, markers, strip_markers
+from ..schema import Citation
+from ..text import CAUTION, NEGATION, split_sentences
 
 _MARKER_LIST = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)+)\]")  # "[1, 2]"
 _MARKERS_AFTER_END = re.compile(r"([.!?]+[”\"’)]*)((?:\s*\[\d+\])+)")  # "claim. [1]"
@@ -26,17 +26,6 @@ _LIST_PREFIX = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)  # reasoning models' scratchpad
 _URL = re.compile(r"(?:https?://|www\.)[^\s)\]>]+", re.IGNORECASE)
 _WORD = re.compile(r"\w")
-# The support check's negation words (assistant/support.py) ...
-_NEGATED = re.compile(
-    r"\b(no|not|never|none|nothing|without|cannot|avoid\w*)\b|n['’]t\b", re.IGNORECASE
-)
-# ... and the ways a faithful sentence can carry such a warning over in other words.
-_CAUTIOUS = re.compile(
-    r"\b(no|not|never|none|nothing|without|cannot|avoid\w*|against|caution\w*|precaution\w*|"
-    r"risk\w*|contraindicat\w*|unless|stop\w*|refrain\w*|skip\w*|warn\w*|careful\w*)\b"
-    r"|n['’]t\b",
-    re.IGNORECASE,
-)
 
 
 # -- sentences of a (possibly still growing) answer ---------------------------------------
@@ -181,7 +170,7 @@ class Verifier:
         support = self.checker.check(claim, passages)
         if not support.supported:
             return f"not supported by {_numbers(known)}: {_why(support, self.checker)}"
-        if _NEGATED.search(support.best) and not _CAUTIOUS.search(claim):
+        if NEGATION.search(support.best) and not CAUTION.search(claim):
             # The support check only catches a negation the sources lack, not one the
             # sentence drops: "Pregnant women should avoid microneedling" must not come
             # back as "Microneedling is safe for pregnant women", however similar.

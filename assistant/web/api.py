@@ -23,10 +23,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from .engine import Assistant
-from .models import Reply
+from ..answer.pipeline import Assistant
+from ..schema import Reply
+from ..settings import Settings
 from .ratelimit import RateLimiter, client_key
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ApiError(Exception):
         self.message = message
 
 
-class Answerer:
+class AnswerService:
     """Checks, rate-limits and answers API questions; one per app, shared with the chat."""
 
     def __init__(self, bot: Assistant, settings: Settings, text: dict[str, Any]) -> None:
@@ -139,7 +139,7 @@ async def read_body(request: Request, text: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def api_routes(answerer: Answerer) -> list[BaseRoute]:
+def api_routes(answerer: AnswerService) -> list[BaseRoute]:
     """``POST /api/ask``, to serve next to the Gradio app (``ui.launch`` does)."""
     router = APIRouter()
 

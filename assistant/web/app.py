@@ -1,25 +1,22 @@
 """The web app's layout: a client chat, a staff view behind its own login, and the APIs.
 
 ``launch(bot, settings, host, port)`` serves it: the Gradio page with its ``/ask`` API and,
-on the same server, the JSON route ``POST /api/ask`` (``web_api.py``). The event handlers
-are in ``ui_handlers.py``; ``app.py`` only parses arguments and calls ``launch``.
+on the same server, the JSON route ``POST /api/ask`` (``api.py``). The event handlers
+are in ``handlers.py``; the top-level ``app.py`` only parses arguments and calls ``launch``.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import gradio as gr
 
-from .engine import Assistant
-from .settings import Settings
-from .ui_handlers import ChatApp
-from .ui_render import article_list_markdown
-from .web_api import api_routes
-
-# Kept in a data file: it is long, and it is not logic.
-CSS = resources.files("assistant.data").joinpath("ui.css").read_text("utf-8")
+from ..answer.pipeline import Assistant
+from ..data import read_text
+from ..settings import Settings
+from .api import api_routes
+from .handlers import ChatApp
+from .render import article_list_markdown
 
 # -- layout ----------------------------------------------------------------------------
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -200,7 +197,8 @@ def launch_options() -> dict[str, Any]:
     )
     return {
         "theme": theme,
-        "css": CSS,
+        # Kept in a data file: it is long, and it is not logic.
+        "css": read_text("ui.css"),
         "share": False,
         "footer_links": ["api"],
         # Health questions stay out of the browser's saved run history.

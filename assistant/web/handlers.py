@@ -1,7 +1,7 @@
 """Event handlers of the web app: the chats, feedback, the staff login and the sources.
 
-The layout that wires them is in ``ui.py``; HTML rendering in ``ui_render.py``; the API's
-checks in ``web_api.py``.
+The layout that wires them is in ``app.py``; HTML rendering in ``render.py``; the API's
+checks in ``api.py``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any
 
 import gradio as gr
 
-from .engine import Assistant
+from ..answer.pipeline import Assistant
+from ..settings import Settings
+from .api import AnswerService, ApiError
 from .feedback import FeedbackLog
 from .ratelimit import RateLimiter, client_key
-from .settings import Settings
-from .ui_render import (
+from .render import (
     article_markdown,
     article_rows,
     details_markdown,
@@ -29,7 +30,6 @@ from .ui_render import (
     retrieved_rows,
     stream_markdown,
 )
-from .web_api import Answerer, ApiError
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class ChatApp:
         self.settings = settings
         self.text = load_ui_text()
         # One answerer: the chat and both APIs share its rate limit and answer slots.
-        self.answerer = Answerer(bot, settings, self.text)
+        self.answerer = AnswerService(bot, settings, self.text)
         self.limiter = self.answerer.limiter
         self.feedback_limiter = RateLimiter(4 * settings.rate_limit_per_minute)
         self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
@@ -130,7 +130,7 @@ class ChatApp:
             content = _notice(self.text["failed"])
             yield [*messages, {"role": "assistant", "content": content}], turns, None
             return
-        rendered = render_reply(reply, self.bot.wording, self.text)
+        rendered = render_reply(reply, self.text)
         index = len(messages)  # where the assistant message goes
         data = reply.to_dict()
         turns = {**turns, str(index): {"id": uuid.uuid4().hex, **data}}

@@ -13,13 +13,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
-from .models import Reply
-from .settings import Settings
+from ..data import load_yaml
+from ..schema import Reply
+from ..settings import Settings
 
 # The answer is computed in one go; streaming it a few words at a time only makes a long
 # answer easier to follow as it appears. ~40 updates a second keeps it quick.
@@ -32,8 +30,7 @@ END_MARK = '<span class="sq-end"></span>'
 @lru_cache(maxsize=1)
 def load_ui_text() -> dict[str, Any]:
     """The fixed wording of the app (assistant/data/ui.yaml), whitespace-normalised."""
-    text = resources.files("assistant.data").joinpath("ui.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml("ui.yaml")
     return {k: " ".join(v.split()) if isinstance(v, str) else v for k, v in data.items()}
 
 
@@ -58,15 +55,6 @@ class Rendered:
             # answer is shown, so a reader (or a test) can tell a finished answer.
             out = out.removesuffix("</div>") + END_MARK + "</div>"
         return out
-
-
-def _bare(paragraph: str) -> str:
-    """A paragraph without the Markdown the engine wraps notes in (``> `` or ``**``)."""
-    text = paragraph.strip()
-    text = text.removeprefix(">").strip()
-    if text.startswith("**") and text.endswith("**"):
-        text = text[2:-2]
-    return " ".join(text.split())
 
 
 def _html_text(text: str) -> str:
@@ -100,28 +88,21 @@ def sources_html(citations: list[dict[str, Any]], heading: str) -> str:
     )
 
 
-def render_reply(reply: Reply, wording: dict[str, str], text: dict[str, Any]) -> Rendered:
-    """Split ``reply.answer`` into styled notes and the body, and add the sources.
-
-    The engine appends its vetted notes to the answer as Markdown; they are taken out
-    here (matched against ``reply.notes``) and shown as callouts instead.
-    """
-    notes = [" ".join(n.split()) for n in reply.notes]
-    urgent = wording.get("urgent", "")
-    body_parts = [p for p in reply.answer.split("\n\n") if _bare(p) not in notes]
+def render_reply(reply: Reply, text: dict[str, Any]) -> Rendered:
+    """The reply's body, its notes as callouts by kind, and the sources."""
     head, tail = [], []
-    for note in notes:
-        if note == urgent:
-            head.append(_callout("sq-urgent", note))
-        elif reply.safety:
-            tail.append(_callout("sq-safety", note))
+    for note in reply.notes:
+        if note.kind == "urgent":
+            head.append(_callout("sq-urgent", note.text))
+        elif note.kind == "safety":
+            tail.append(_callout("sq-safety", note.text))
         else:  # e.g. "your question was long, so only its start was used"
-            head.append(_callout("sq-info", note))
+            head.append(_callout("sq-info", note.text))
     if reply.citations:
         tail.append(sources_html([c.to_dict() for c in reply.citations], text["sources_heading"]))
     return Rendered(
         head="\n\n".join(head),
-        body="\n\n".join(body_parts).strip(),
+        body=reply.body.strip(),
         tail="\n\n".join(tail),
         decline=reply.abstained,
     )

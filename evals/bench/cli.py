@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assistant.embedding import BACKENDS
+from assistant.embeddings import BACKENDS
 from assistant.settings import Settings
 
 from .cold import bench_cold

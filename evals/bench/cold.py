@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.embedding import BACKENDS
+from assistant.embeddings import BACKENDS
 from assistant.settings import PROJECT_ROOT
 
 from .context import Context, running_app, wait_http_ok

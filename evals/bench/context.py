@@ -81,7 +81,7 @@ class Context:
 
     def embedder(self, backend: str) -> Any:
         if backend not in self._embedders:
-            from assistant.embedding import make_embedder
+            from assistant.embeddings import make_embedder
 
             s = self.settings
             self._embedders[backend] = make_embedder(
@@ -93,7 +93,7 @@ class Context:
         """The assistant as the app loads it: its own embedder, with the answering
         thread count (``query_threads``), not the batch embedder of the throughput runs."""
         if backend not in self._bots:
-            from assistant.engine import Assistant
+            from assistant.answer.pipeline import Assistant
 
             self.env(backend)  # the index must exist
             settings = self.settings.model_copy(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.embedding import BACKENDS
+from assistant.embeddings import BACKENDS
 
 from ..cases import Case
 from .context import Context, eval_cases, isolated_settings
@@ -68,8 +68,8 @@ def retrieval_quality(bot: Any, cases: Sequence[Case]) -> dict[str, float]:
 
 def build_temp_bot(ctx: Context, backend: str, data_dir: Path) -> tuple[Any, float]:
     """A fresh index of the real corpus with ``backend`` in ``data_dir``; (bot, ingest s)."""
-    from assistant.engine import Assistant
-    from assistant.ingestion import ingest
+    from assistant.answer.pipeline import Assistant
+    from assistant.ingest import ingest
 
     embedder = ctx.embedder(backend)
     settings = isolated_settings(ctx.settings.corpus_dir, data_dir, backend)

@@ -18,8 +18,7 @@ from .report import Row, Section, Table, fmt_ms, runs_text
 
 def our_query(bot: Any, case: Case) -> str:
     """The retrieval query the assistant itself uses (clean-up and follow-up rewriting)."""
-    from assistant.followup import clean_history
-    from assistant.question import sanitize
+    from assistant.answer.query import clean_history, sanitize
 
     text, _ = sanitize(case.question, bot.settings.max_question_chars)
     return bot.rewrite_query(text, clean_history(case.history))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.embedding import BACKENDS, model_id_for
+from assistant.embeddings import BACKENDS, model_id_for
 from assistant.settings import Settings
 
 from ..cases import load_cases
@@ -30,7 +30,7 @@ def scale_questions(n: int) -> list[str]:
 
 def project_embedder(backend: str) -> Any:
     """The real model on ``backend``, from the project's model cache (exported once)."""
-    from assistant.embedding import make_embedder
+    from assistant.embeddings import make_embedder
 
     s = Settings()
     return make_embedder(backend, s.model_path, s.embed_batch_size, s.data_dir / "models")
@@ -50,7 +50,7 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
 
 def worker_scale_ingest(root: Path, backend: str, stand_in: bool) -> dict[str, Any]:
     """Ingest ``root/corpus``; runs in its own process so its peak RSS is its own."""
-    from assistant.ingestion import ingest
+    from assistant.ingest import ingest
 
     from ..synthetic import StandInEmbedder, load_material
 
@@ -81,7 +81,7 @@ def worker_scale_ingest(root: Path, backend: str, stand_in: bool) -> dict[str, A
 
 def worker_scale_serve(root: Path, backend: str, queries: int, passes: int) -> dict[str, Any]:
     """Load the assistant on the synthetic index and time ``ask``; its own process too."""
-    from assistant.engine import Assistant
+    from assistant.answer.pipeline import Assistant
 
     start = time.perf_counter()
     bot = Assistant.load(scale_settings(root, backend), embedder=project_embedder(backend))

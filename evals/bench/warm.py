@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.embedding import BACKENDS
+from assistant.embeddings import BACKENDS
 
 from ..cases import Case
 from .context import Context, eval_cases

@@ -2,18 +2,18 @@
 
 Three modules with very different dependencies; this one names what callers use:
 
-* ``onnx_encoder``: ``OnnxEmbedder``, the runtime. numpy, onnxruntime and tokenizers only;
+* ``runtime``: ``OnnxEmbedder``, the runtime. numpy, onnxruntime and tokenizers only;
   never torch, transformers or sentence_transformers (the point of the backend).
-* ``onnx_export``: the export recipe and ``build``, run once, offline; imports torch and
+* ``export``: the export recipe and ``build``, run once, offline; imports torch and
   transformers inside its functions only.
-* ``onnx_cache``: where exports live, when one is current, and ``export_int8``, which
+* ``cache``: where exports live, when one is current, and ``export_int8``, which
   rebuilds a stale one under a lock and publishes it atomically.
 """
 
-from .embedding import bundled_model_path
-from .onnx_cache import CACHE_NAME, cache_is_current, ensure_export, export_int8
-from .onnx_encoder import FP32_FILE, INT8_FILE, META_FILE, TOKENIZER_FILE, OnnxEmbedder
-from .onnx_export import FORMAT_VERSION, OPSET, QUANTIZATION, recipe
+from ..base import bundled_model_path
+from .cache import CACHE_NAME, cache_is_current, ensure_export, export_int8, load_embedder
+from .export import FORMAT_VERSION, OPSET, QUANTIZATION, recipe
+from .runtime import FP32_FILE, INT8_FILE, META_FILE, TOKENIZER_FILE, OnnxEmbedder
 
 __all__ = [
     "CACHE_NAME",
@@ -29,5 +29,6 @@ __all__ = [
     "cache_is_current",
     "ensure_export",
     "export_int8",
+    "load_embedder",
     "recipe",
 ]

@@ -1,6 +1,6 @@
 """The ONNX export cache: one directory under ``data/models``, reused while it is current.
 
-An export is current when its meta.json records the recipe of this code (onnx_export)
+An export is current when its meta.json records the recipe of this code (export.py)
 and the same source weights. Otherwise it is rebuilt: under a file lock (one exporter at
 a time), in a temp directory that is renamed into place only once complete, so readers
 never see a half-written export.
@@ -16,9 +16,9 @@ from typing import Any
 
 from filelock import FileLock
 
-from . import onnx_export
-from .embedding import bundled_model_path
-from .onnx_encoder import FP32_FILE, INT8_FILE, TOKENIZER_FILE, read_meta
+from ..base import bundled_model_path
+from . import export as onnx_export
+from .runtime import FP32_FILE, INT8_FILE, TOKENIZER_FILE, OnnxEmbedder, read_meta
 
 CACHE_NAME = "all-MiniLM-L6-v2-onnx-int8"
 
@@ -144,3 +144,18 @@ def ensure_export(model_path: Path | None, cache_dir: Path) -> Path:
     if not cache_is_current(out_dir, source):
         export_int8(source, out_dir)
     return out_dir
+
+
+def load_embedder(
+    model_path: Path | None,
+    batch_size: int,
+    cache_dir: Path,
+    *,
+    quantized: bool = True,
+    threads: int | None = None,
+) -> OnnxEmbedder:
+    """The cached export (int8, or the fp32 model it was quantized from) as an embedder,
+    exporting first if it is missing or stale."""
+    out_dir = ensure_export(model_path, cache_dir)
+    model_file = INT8_FILE if quantized else FP32_FILE
+    return OnnxEmbedder(out_dir, batch_size, model_file=model_file, threads=threads)

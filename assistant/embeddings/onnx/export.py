@@ -1,6 +1,6 @@
 """The ONNX export half: trace the bundled model to ONNX once, offline, and quantize it.
 
-Runs only when the cache (onnx_cache) is missing or stale. It may import torch and
+Runs only when the cache (cache.py) is missing or stale. It may import torch and
 transformers, but only inside functions, so importing this module for its recipe
 constants stays cheap.
 """
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from .embedding import DIMENSION, MODEL_NAME, _normalize
-from .onnx_encoder import (
+from ..base import DIMENSION, MODEL_NAME, normalize
+from .runtime import (
     DEFAULT_MAX_SEQ_LENGTH,
     FP32_FILE,
     INT8_FILE,
@@ -51,7 +51,7 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 #   slower than letting the session fuse the plain export. Neither is worth it.
 #   (Re-measured with interleaved runs: pre-fused Attention/QAttention/MultiHeadAttention
 #   graphs 0.6-0.9x, FFN output projections in fp32 0.77x, MatMulNBits 8-bit no faster
-#   than fp32.) The session-side choices (fusions, denormals) are in onnx_encoder.
+#   than fp32.) The session-side choices (fusions, denormals) are in runtime.py.
 # Activation x activation MatMuls (attention scores) stay fp32 (MatMulConstBOnly default):
 # quantizing them too was slower and less accurate.
 QUANTIZATION: dict[str, Any] = {
@@ -203,7 +203,7 @@ def _torch_reference(model: Any, tokenizer: Tokenizer, texts: Sequence[str]) -> 
             attention_mask=torch.from_numpy(mask),
             token_type_ids=torch.zeros_like(torch.from_numpy(ids)),
         ).last_hidden_state.numpy()
-    return _normalize(mean_pool(hidden, mask))
+    return normalize(mean_pool(hidden, mask))
 
 
 def _check_export(tmp: Path, reference: np.ndarray, max_seq_length: int) -> dict[str, float]:
@@ -222,7 +222,7 @@ def _check_export(tmp: Path, reference: np.ndarray, max_seq_length: int) -> dict
 def build(model_path: Path, tmp: Path, source: dict[str, Any]) -> None:
     """Write every file of an export into ``tmp``; meta.json last, as the completion mark.
 
-    ``source`` identifies the weights (onnx_cache's fingerprint) and is recorded as is.
+    ``source`` identifies the weights (cache.py's fingerprint) and is recorded as is.
     """
     import onnx
     import onnxruntime as ort

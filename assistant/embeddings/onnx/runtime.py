@@ -20,9 +20,9 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
-from .embedding import DIMENSION, _normalize, model_id_for
+from ..base import DIMENSION, model_id_for, normalize
 
-# The files of an export directory (written by onnx_export, published by onnx_cache).
+# The files of an export directory (written by export.py, published by cache.py).
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -135,26 +135,6 @@ class OnnxEmbedder:
         self.model_id = model_id_for("onnx" if quantized else "onnx-fp32")
         self._needs_token_types = "token_type_ids" in {i.name for i in self.session.get_inputs()}
 
-    @classmethod
-    def from_cache(
-        cls,
-        model_path: Path | None,
-        batch_size: int,
-        cache_dir: Path,
-        *,
-        quantized: bool = True,
-        threads: int | None = None,
-    ) -> OnnxEmbedder:
-        """Load the cached export (int8, or the fp32 model it was quantized from),
-        exporting first if it is missing or stale."""
-        # Imported here, not at the top: onnx_cache builds on this module (the export's
-        # sanity check embeds with an OnnxEmbedder), so this is the one upward call.
-        from . import onnx_cache
-
-        out_dir = onnx_cache.ensure_export(model_path, cache_dir)
-        model_file = INT8_FILE if quantized else FP32_FILE
-        return cls(out_dir, batch_size, model_file=model_file, threads=threads)
-
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
@@ -179,4 +159,4 @@ class OnnxEmbedder:
         if self._needs_token_types:
             feeds["token_type_ids"] = np.zeros_like(ids)
         (hidden,) = self.session.run([OUTPUT_NAME], feeds)
-        return _normalize(mean_pool(hidden, mask))
+        return normalize(mean_pool(hidden, mask))

@@ -1,0 +1,48 @@
+"""The keyword side of a build: BM25 over chunk texts (bm25s), saved in the build."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .analyzer import Analyzer
+
+
+class KeywordIndex:
+    """BM25 over chunk texts (bm25s), saved next to the vector store."""
+
+    def __init__(self, analyzer: Analyzer, model: object | None = None) -> None:
+        self.analyzer = analyzer
+        self.model = model
+
+    def build(self, texts: Sequence[str]) -> None:
+        import bm25s
+
+        corpus_tokens = [self.analyzer.tokens(t) or ["_empty_"] for t in texts]
+        model = bm25s.BM25()
+        model.index(corpus_tokens, show_progress=False)
+        self.model = model
+
+    def save(self, path: Path) -> None:
+        assert self.model is not None
+        self.model.save(str(path))  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, path: Path, analyzer: Analyzer) -> KeywordIndex:
+        import bm25s
+
+        return cls(analyzer, bm25s.BM25.load(str(path)))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk row, BM25 score) pairs, best first; empty when no term matches."""
+        assert self.model is not None
+        tokens = self.analyzer.tokens(query)
+        if not tokens:
+            return []
+        scores = np.asarray(self.model.get_scores(tokens))  # type: ignore[attr-defined]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

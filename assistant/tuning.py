@@ -1,0 +1,59 @@
+"""Every calibrated number of the engine, frozen, with where it was calibrated.
+
+These are not deployment settings: the eval figures in ``docs/evaluation.md`` hold only
+for these values, so they cannot be changed by an environment variable. A deployment
+changes ``Settings``; an experiment passes its own ``Tuning`` to ``Assistant`` (the evals
+and tests do) and reports the effect on every eval set and the latest blind first run.
+
+"cases" below is ``evals/cases.jsonl``, "held-out" the ``evals/heldout*.jsonl`` sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tuning:
+    # -- index (part of an index's fingerprint: a change means a rebuild) --------------
+    # Longest chunk in characters; 700 keeps most list items whole (2026-11-21, cases).
+    chunk_max_chars: int = 700
+
+    # -- retrieval (2026-11-22, cases and held-out) -------------------------------------
+    retrieve_k: int = 8  # chunks kept after fusion
+    candidate_k: int = 20  # chunks fetched per retriever
+    rrf_k: int = 60  # reciprocal rank fusion constant (the usual 60; flat between 20 and 100)
+    # The dense ranking's vote in the fusion, BM25's being 1: MRR 0.808 -> 0.828 (cases),
+    # 0.661 -> 0.682 (held-out) against equal votes.
+    dense_weight: float = 0.7
+
+    # -- the answer gate (2026-12-01, cases and held-out 1-4) ---------------------------
+    gate_min_similarity: float = 0.53  # min focus/sentence cosine to answer
+    gate_min_coverage: float = 0.5  # min weighted share of the question's topic terms
+    # Min cosine when a subject-less question ("how much is it?") is read as about
+    # microneedling: the anchored reading brings every passage a bit closer.
+    gate_anchored_similarity: float = 0.65
+    # Min cosine when a retrieved sentence holds the asked-for value (a time, a price).
+    gate_typed_similarity: float = 0.45
+    # Unknown words are chit-chat when the question means this nearly the same without.
+    gate_noise_similarity: float = 0.85
+
+    # -- composing (2026-11-22, cases) --------------------------------------------------
+    max_sentences: int = 4  # quoted units per answer
+    sentence_min_similarity: float = 0.35  # min cosine to quote a unit
+    # A unit's score: relevance + shared_terms_weight * shared rare terms
+    # + chunk_weight * the chunk's dense similarity.
+    shared_terms_weight: float = 0.3
+    chunk_weight: float = 0.05
+    score_window: float = 0.18  # quote only units within this of the best score
+    duplicate_cosine: float = 0.9  # a unit this close to a quoted one is a repeat
+    units_per_chunk: int = 2
+    caution_sources: int = 2  # caution passages per safety topic, one per article
+    caution_candidates: int = 6  # chunks retrieved for a safety topic's own query
+
+    # -- the offline support check (evals/support_labels.jsonl, 2026-11-21) -------------
+    support_min_similarity: float = 0.65
+    support_min_recall: float = 0.6
+
+
+DEFAULT = Tuning()
