@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,evals]"
 	touch $(STAMP)
 
 index: setup
@@ -28,6 +28,7 @@ browser:
 test: setup browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports --no-cache
 	$(PY) -m pytest -q
 	$(PY) ingest.py --quiet
 	$(PY) -m evals --check

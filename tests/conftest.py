@@ -24,7 +24,7 @@ def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **extra: object):
 @pytest.fixture(scope="session")
 def embedder():
     """The real bundled model, loaded once (it is the slow part)."""
-    from assistant.embedding import make_embedder
+    from assistant.embeddings import make_embedder
     from assistant.settings import Settings
 
     s = Settings()
@@ -34,7 +34,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory: pytest.TempPathFactory, embedder):
     """Settings whose index holds the real corpus, built by the real pipeline."""
-    from assistant.ingestion import ingest
+    from assistant.ingest import ingest
 
     settings = make_settings(tmp_path_factory.mktemp("data"))
     ingest(settings, lambda: embedder, model_id=embedder.model_id)

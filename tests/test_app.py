@@ -41,7 +41,7 @@ def free_port() -> int:
 @contextmanager
 def running_app(bot: Any, settings: Any) -> Iterator[str]:
     """The real app on a free localhost port, in a background thread; yields its URL."""
-    from assistant.ui import launch
+    from assistant.web.app import launch
 
     demo, base = launch(bot, settings, "127.0.0.1", free_port())
     try:
@@ -178,7 +178,7 @@ def test_staff_events_refuse_a_session_that_has_not_logged_in(url) -> None:
 
 
 def test_staff_login_checks_both_fields(built_settings) -> None:
-    from assistant.ui_handlers import check_login
+    from assistant.web.handlers import check_login
 
     settings = built_settings.model_copy(
         update={"staff_user": "staff", "staff_password": SecretStr("correct horse")}
@@ -192,7 +192,7 @@ def test_staff_login_checks_both_fields(built_settings) -> None:
 
 
 def test_login_handler_refuses_a_wrong_password(bot, built_settings, tmp_path) -> None:
-    from assistant.ui_handlers import ChatApp
+    from assistant.web.handlers import ChatApp
 
     settings = app_settings(
         built_settings, tmp_path, staff_user="staff", staff_password=SecretStr("pw")
@@ -211,7 +211,7 @@ def test_login_handler_refuses_a_wrong_password(bot, built_settings, tmp_path) -
 def test_staff_handlers_check_the_session_flag(bot, built_settings, tmp_path) -> None:
     import gradio as gr
 
-    from assistant.ui_handlers import ChatApp
+    from assistant.web.handlers import ChatApp
 
     app = ChatApp(bot, app_settings(built_settings, tmp_path))
     with pytest.raises(gr.Error):
@@ -241,7 +241,7 @@ def test_rate_limit_answers_the_fourth_call_with_a_clear_error(
 
 
 def test_rate_limit_in_the_chat_is_a_message(bot, built_settings, tmp_path) -> None:
-    from assistant.ui_handlers import ChatApp
+    from assistant.web.handlers import ChatApp
 
     app = ChatApp(bot, app_settings(built_settings, tmp_path, rate_limit_per_minute=1))
     *_, (_, first, _) = app.client_respond("Does it hurt?", [], {}, None)
@@ -252,7 +252,7 @@ def test_rate_limit_in_the_chat_is_a_message(bot, built_settings, tmp_path) -> N
 
 
 def test_sliding_window_limiter() -> None:
-    from assistant.ratelimit import RateLimiter
+    from assistant.web.ratelimit import RateLimiter
 
     now = [0.0]
     limiter = RateLimiter(3, window=60, clock=lambda: now[0])
@@ -265,7 +265,7 @@ def test_sliding_window_limiter() -> None:
 
 
 def test_limiter_forgets_idle_clients() -> None:
-    from assistant.ratelimit import RateLimiter
+    from assistant.web.ratelimit import RateLimiter
 
     now = [0.0]
     limiter = RateLimiter(1, window=60, clock=lambda: now[0], max_clients=10)
@@ -293,7 +293,7 @@ class CountingBot:
 
 
 def test_chat_computes_once_then_streams(bot, built_settings, tmp_path) -> None:
-    from assistant.ui_handlers import ChatApp
+    from assistant.web.handlers import ChatApp
 
     spy = CountingBot(bot)
     app = ChatApp(spy, app_settings(built_settings, tmp_path))  # type: ignore[arg-type]
@@ -310,21 +310,21 @@ def test_chat_computes_once_then_streams(bot, built_settings, tmp_path) -> None:
 
 
 def test_rendering_styles_declines_and_safety_notes(bot) -> None:
-    from assistant.ui_render import load_ui_text, render_reply
+    from assistant.web.render import load_ui_text, render_reply
 
     text = load_ui_text()
-    decline = render_reply(bot.ask("What's the weather in Paris?"), bot.wording, text)
+    decline = render_reply(bot.ask("What's the weather in Paris?"), text)
     assert decline.markdown().startswith('<div class="sq-decline">')
     assert decline.markdown().endswith('<span class="sq-end"></span></div>')
     assert "sq-sources" not in decline.markdown()
-    pregnant = render_reply(bot.ask("I'm pregnant, can I get microneedling?"), bot.wording, text)
+    pregnant = render_reply(bot.ask("I'm pregnant, can I get microneedling?"), text)
     assert 'class="sq-safety"' in pregnant.tail
     assert "not medical advice" not in pregnant.body  # moved out of the body into the box
     assert "sq-sources" in pregnant.tail
 
 
 def test_sources_block_escapes_html() -> None:
-    from assistant.ui_render import sources_html
+    from assistant.web.render import sources_html
 
     block = sources_html(
         [{"n": 1, "title": "<b>T</b>", "section": "S & S", "text": "<script>x</script>"}],
@@ -346,7 +346,7 @@ def _record(i: int) -> dict[str, Any]:
 
 
 def test_concurrent_feedback_writes_give_one_valid_line_each(tmp_path) -> None:
-    from assistant.feedback import FeedbackLog
+    from assistant.web.feedback import FeedbackLog
 
     path = tmp_path / "sub" / "feedback.jsonl"
     log = FeedbackLog(path)
@@ -361,7 +361,7 @@ def test_concurrent_feedback_writes_give_one_valid_line_each(tmp_path) -> None:
 
 
 def _append_many(path: str, start: int) -> None:
-    from assistant.feedback import FeedbackLog
+    from assistant.web.feedback import FeedbackLog
 
     log = FeedbackLog(path)
     for i in range(start, start + 25):
@@ -383,7 +383,7 @@ def test_feedback_writes_from_several_processes(tmp_path) -> None:
 def test_like_and_comment_handlers_write_records(bot, built_settings, tmp_path) -> None:
     import gradio as gr
 
-    from assistant.ui_handlers import ChatApp
+    from assistant.web.handlers import ChatApp
 
     settings = app_settings(built_settings, tmp_path)
     app = ChatApp(bot, settings)
@@ -458,7 +458,7 @@ def test_app_starts_and_prints_its_url_once(built_settings) -> None:
 
 
 def test_every_example_question_gets_a_cited_answer(bot) -> None:
-    from assistant.ui_render import load_ui_text
+    from assistant.web.render import load_ui_text
 
     examples = load_ui_text()["examples"]
     assert 4 <= len(examples) <= 6
@@ -467,7 +467,7 @@ def test_every_example_question_gets_a_cited_answer(bot) -> None:
 
 
 def test_answering_events_share_one_concurrency_limit(bot, built_settings, tmp_path) -> None:
-    from assistant.ui import build_app
+    from assistant.web.app import build_app
 
     settings = app_settings(built_settings, tmp_path, concurrency=3)
     demo = build_app(bot, settings)

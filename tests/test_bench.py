@@ -33,8 +33,8 @@ def test_synthetic_corpus_is_deterministic(tmp_path) -> None:
 
 
 def test_synthetic_sections_ingest_to_one_chunk_each(tmp_path) -> None:
-    from assistant.chunking import chunk_document
-    from assistant.corpus import load_corpus
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.corpus import load_corpus
     from evals.synthetic import generate
 
     generate(tmp_path, 120, seed=3)
@@ -133,8 +133,8 @@ def test_embedding_texts_are_about_450_characters() -> None:
 
 
 def test_node_offsets_map_to_the_section_that_holds_the_midpoint() -> None:
-    from assistant.chunking import chunk_document
-    from assistant.corpus import read_document
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.corpus import read_document
     from evals.bench import section_at, sections_between
 
     doc = read_document(CORPUS / "microneedling-benefits-and-cautions.md")

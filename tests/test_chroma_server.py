@@ -125,8 +125,8 @@ def small_settings(chroma_server: ChromaServer, tmp_path: Path) -> Any:
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server, server_settings, embedder) -> None:
     from assistant import Assistant
-    from assistant.ingestion import ingest
-    from assistant.store import current_build, read_manifest
+    from assistant.index.layout import current_build, read_manifest
+    from assistant.ingest import ingest
 
     first = ingest(server_settings, lambda: embedder, model_id=embedder.model_id)
     assert len(first.added) == 5 and first.total_chunks > 0
@@ -154,8 +154,8 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, server_settings, 
 
 def test_old_builds_are_dropped_from_the_server(chroma_server, small_settings, embedder) -> None:
     """Pruning an old build must delete its collection on the server too."""
-    from assistant.ingestion import ingest
-    from assistant.store import current_build, read_manifest
+    from assistant.index.layout import current_build, read_manifest
+    from assistant.ingest import ingest
 
     def build_once() -> str:
         ingest(small_settings, lambda: embedder, model_id=embedder.model_id)
@@ -178,7 +178,7 @@ def test_old_builds_are_dropped_from_the_server(chroma_server, small_settings, e
 def test_another_server_address_is_refused(small_settings, embedder) -> None:
     from assistant import Assistant
     from assistant.errors import IndexMismatchError
-    from assistant.ingestion import ingest
+    from assistant.ingest import ingest
 
     ingest(small_settings, lambda: embedder, model_id=embedder.model_id)
     elsewhere = small_settings.model_copy(update={"chroma_port": free_port()})
@@ -190,7 +190,7 @@ def test_server_down_is_a_named_error_and_a_restart_serves_again(tmp_path, embed
     """The data is persisted under ``--path``: a restarted server serves the same index."""
     from assistant import Assistant
     from assistant.errors import ChromaUnavailableError
-    from assistant.ingestion import ingest
+    from assistant.ingest import ingest
 
     port = free_port()
     with run_chroma(tmp_path, port) as server:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import INTRO_SECTION, chunk_document, split_sentences
-from assistant.corpus import load_corpus, read_document
 from assistant.errors import CorpusFileError
+from assistant.ingest.chunking import INTRO_SECTION, chunk_document, split_sentences
+from assistant.ingest.corpus import load_corpus, read_document
 
 from .conftest import CORPUS
 

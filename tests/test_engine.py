@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from assistant.answer_types import AnswerTypes
-from assistant.engine import load_wording
-from assistant.models import Hit
-from assistant.question import collapse_repeats
-from assistant.retrieval import rerank
-from assistant.support import markers
+from assistant.answer.checks import AnswerTypes
+from assistant.answer.query import collapse_repeats
+from assistant.answer.retrieve import rerank
+from assistant.answer.support import markers
+from assistant.data import load_wording
+from assistant.schema import Hit, Query
 
 WORDING = load_wording()
 GUIDE = "microneedling-benefits-guide"
@@ -188,16 +188,17 @@ def test_retrieved_passages_are_reranked_by_their_best_sentence(bot) -> None:
     # Fused reciprocal ranks: a 1/1 + 1/3, b 1/2 + 1/1, c 1/3 + 1/2.
     quotes = [Quote(a, 0.2), Quote(b, 0.9), Quote(b, 0.1), Quote(c, 0.5)]
     assert rerank([a, b, c], quotes) == [b, a, c]
-    assert (a.evidence, b.evidence, c.evidence) == (0.2, 0.9, 0.5)
+    assert (a.sentence_score, b.sentence_score, c.sentence_score) == (0.2, 0.9, 0.5)
 
     reply = bot.ask("can i wear a hat after microneedling?")
     assert reply.hits[0].chunk.section.endswith("> Strict Sun Protection")
-    assert reply.hits[0].evidence == max(h.evidence or 0 for h in reply.hits)
+    assert reply.hits[0].sentence_score == max(h.sentence_score or 0 for h in reply.hits)
 
 
 def test_a_question_is_also_read_in_the_articles_words(bot) -> None:
     question = "can my facialist do the treatment?"
-    query, focus, folded = bot.query_vectors(question, bot.vocabulary.weights(question))
+    readings = bot.responder.readings(Query(question), bot.vocabulary.weights(question))
+    query, focus, (folded,) = readings.query, readings.focus, readings.others
     # The focus drops "treatment"; the synonym list spells "facialist" the articles' way.
     expected = bot.embedder.embed(
         [question, "can my facialist do the ?", "can my esthetician do the ?"]
@@ -205,7 +206,7 @@ def test_a_question_is_also_read_in_the_articles_words(bot) -> None:
     for got, want in zip((query, focus, folded), expected, strict=True):
         assert float(got @ want) > 0.9999
     plain = "what is microneedling?"
-    assert len(bot.query_vectors(plain, bot.vocabulary.weights(plain))) == 2
+    assert bot.responder.readings(Query(plain), bot.vocabulary.weights(plain)).others == ()
 
 
 def test_numbers_in_a_question_are_not_topic_terms(bot) -> None:

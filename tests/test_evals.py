@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from assistant.chunking import chunk_document
-from assistant.corpus import load_corpus
-from assistant.engine import load_wording
-from assistant.models import Hit
-from assistant.retrieval import Retrieval
+from assistant.answer.retrieve import Retrieval
+from assistant.data import load_wording
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.corpus import load_corpus
+from assistant.schema import Hit
 from evals import metrics, report, runner
 from evals.cases import Case, CaseError, load_cases, section_matches
 from evals.feedback import drafts_main

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from assistant import Assistant, gate
-from assistant.answer_types import AnswerTypes
-from assistant.engine import load_wording
-from assistant.followup import as_conversation, rewrite
+from assistant import Assistant
+from assistant.answer import gate
+from assistant.answer.checks import AnswerTypes
+from assistant.answer.query import read_query
+from assistant.data import load_wording
+from assistant.tuning import DEFAULT
 
 WORDING = load_wording()
 
@@ -51,8 +55,8 @@ def test_one_topic_term_keeps_its_idf_weight(bot) -> None:
 @pytest.fixture(scope="module")
 def strict_bot(built_settings, embedder) -> Assistant:
     """An assistant whose plain similarity bar nothing passes: only typed evidence can."""
-    settings = built_settings.model_copy(update={"gate_min_similarity": 0.99})
-    return Assistant.load(settings, embedder=embedder)
+    tuning = dataclasses.replace(DEFAULT, gate_min_similarity=0.99)
+    return Assistant.load(built_settings, embedder=embedder, tuning=tuning)
 
 
 def test_a_how_long_question_is_answered_on_a_sentence_holding_a_time(strict_bot) -> None:
@@ -106,10 +110,10 @@ def test_permanence_type_reads_the_question_words() -> None:
 
 def test_a_follow_up_is_also_read_as_the_conversation_in_order(bot) -> None:
     turns = [{"role": "user", "content": "is peeling normal after a session?"}]
-    query = rewrite("when does it stop?", turns, bot.analyzer)
-    assert query == "when does it stop? (context: is peeling normal after a session?)"
-    assert as_conversation(query) == "is peeling normal after a session? when does it stop?"
-    assert as_conversation("when does it stop?") is None
+    query = read_query("when does it stop?", turns, bot.analyzer)
+    assert query.text == "when does it stop? (context: is peeling normal after a session?)"
+    assert query.conversation == "is peeling normal after a session? when does it stop?"
+    assert read_query("when does it stop?", [], bot.analyzer).conversation is None
 
 
 COST_TURNS = [

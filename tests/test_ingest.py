@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import store
 from assistant.errors import IngestLockedError
-from assistant.index import LoadedIndex
-from assistant.ingestion import ingest
+from assistant.index import layout as store
+from assistant.index.reader import LoadedIndex
+from assistant.ingest import ingest
 
 from .conftest import CORPUS, make_settings
 
@@ -129,7 +129,7 @@ def test_manifest_records_model_and_chunker(workspace, embedder) -> None:
 def test_an_index_of_the_previous_int8_model_is_refused_and_reembedded(workspace, embedder):
     """The int8 id carries a version: an index embedded by the old int8 recipe (id
     ``...@onnx-int8``) must not be served with, or topped up by, the new int8 vectors."""
-    from assistant.embedding import MODEL_NAME, model_id_for
+    from assistant.embeddings import MODEL_NAME, model_id_for
     from assistant.errors import IndexMismatchError
 
     settings, _, run, _ = workspace

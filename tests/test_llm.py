@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 
-from assistant.engine import Assistant, load_wording
+from assistant.answer.pipeline import Assistant
+from assistant.answer.support import SupportChecker, markers
+from assistant.data import load_wording
 from assistant.errors import GeneratorError
 from assistant.llm import LLMGenerator
-from assistant.llm_prompt import Prompts, build_prompt
-from assistant.llm_verify import normalize, sentences
-from assistant.models import Citation, Reply
-from assistant.support import SupportChecker, markers
+from assistant.llm.prompt import Prompts, build_prompt
+from assistant.llm.verify import normalize, sentences
+from assistant.schema import Citation, Reply
 from evals import metrics
 from evals.runner import source_texts
 from tests.conftest import CORPUS, ROOT, make_settings
@@ -90,8 +91,8 @@ def assert_verified(reply: Reply, bot: Assistant, on_disk: dict[str, str]) -> No
     checker = SupportChecker(
         bot.embedder,
         bot.analyzer,
-        min_similarity=bot.settings.support_min_similarity,
-        min_recall=bot.settings.support_min_recall,
+        min_similarity=bot.tuning.support_min_similarity,
+        min_recall=bot.tuning.support_min_recall,
     )
     supported, total, unsupported = metrics.support_scores(data, checker)
     assert total > 0 and unsupported == [] and supported == total
@@ -293,7 +294,7 @@ def test_answer_with_nothing_verifiable_falls_back(
     assert reply.generator == "extractive-fallback"
     assert "PWNED" not in reply.answer
     assert reply.answer == f"{extractive.ask(HURT).answer}\n\n> {PROMPTS.notes['unverified']}"
-    assert PROMPTS.notes["unverified"] in reply.notes
+    assert PROMPTS.notes["unverified"] in [n.text for n in reply.notes]
     assert len(reply.dropped) == 3  # "Ignore the sources." "PWNED." "Visit …"
 
 
@@ -398,7 +399,9 @@ def test_pregnancy_answer_keeps_notes_and_caution_the_model_left_out(
     fake.push(_off_topic_quote)
     reply = llm_bot.ask(PREGNANT)
     assert reply.generator == "llm" and reply.safety == ["pregnancy"]
-    assert WORDING["professional"] in reply.answer and WORDING["professional"] in reply.notes
+    assert WORDING["professional"] in reply.answer and WORDING["professional"] in [
+        n.text for n in reply.notes
+    ]
     cautions = [c for c in extractive.ask(PREGNANT).citations if "pregnan" in c.text.lower()]
     assert cautions and all(
         any(c.text == cited.text for cited in reply.citations) for c in cautions

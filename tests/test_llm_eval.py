@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import Assistant
+from assistant.answer.pipeline import Assistant
 from assistant.llm import LLMGenerator
 from evals import metrics, runner
 from evals.cases import load_cases

@@ -16,9 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import onnx_backend, onnx_cache, onnx_export
-from assistant.embedding import DIMENSION, TorchEmbedder, model_id_for
-from assistant.onnx_backend import CACHE_NAME, OnnxEmbedder
+from assistant.embeddings import DIMENSION, model_id_for
+from assistant.embeddings import onnx as onnx_backend
+from assistant.embeddings.onnx import CACHE_NAME, OnnxEmbedder, load_embedder
+from assistant.embeddings.onnx import cache as onnx_cache
+from assistant.embeddings.onnx import export as onnx_export
+from assistant.embeddings.sbert import TorchEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -41,7 +44,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def onnx_embedder(cache_dir: Path) -> OnnxEmbedder:
-    return OnnxEmbedder.from_cache(None, 32, cache_dir)
+    return load_embedder(None, 32, cache_dir)
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +127,7 @@ def test_int8_rows_stay_with_their_texts(onnx_embedder: OnnxEmbedder):
 
 
 def test_progress_counts_every_text(cache_dir: Path):
-    embedder = OnnxEmbedder.from_cache(None, 4, cache_dir)
+    embedder = load_embedder(None, 4, cache_dir)
     seen: list[int] = []
     embedder.embed(corpus_sentences(10), progress=seen.append)
     assert sum(seen) == 10
@@ -139,7 +142,7 @@ def test_second_load_reuses_cache(cache_dir: Path, onnx_embedder, monkeypatch):
         raise AssertionError("a current cache was exported again")
 
     monkeypatch.setattr(onnx_cache, "export_int8", no_export)
-    OnnxEmbedder.from_cache(None, 32, cache_dir)
+    load_embedder(None, 32, cache_dir)
     assert {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()} == before
     assert not list(cache_dir.glob(f".{CACHE_NAME}.*-*")), "temp dirs left behind"
 
@@ -205,7 +208,7 @@ def test_sessions_flush_denormals_and_int8_skips_the_skip_layernorm_fusion(
 ):
     """The two measured speed-ups: denormal-as-zero for both models, and no
     SkipLayerNormalization fusion for the int8 one."""
-    from assistant import onnx_encoder
+    from assistant.embeddings.onnx import runtime as onnx_encoder
 
     for embedder in (onnx_embedder, OnnxEmbedder(cache_dir / CACHE_NAME, model_file="model.onnx")):
         options = embedder.session.get_session_options()
@@ -248,9 +251,9 @@ def test_embedding_from_cache_imports_no_torch(cache_dir: Path, onnx_embedder):
         f"""
         import json, sys
         from pathlib import Path
-        from assistant.onnx_backend import OnnxEmbedder
+        from assistant.embeddings.onnx import load_embedder
 
-        embedder = OnnxEmbedder.from_cache(None, 32, Path({str(cache_dir)!r}))
+        embedder = load_embedder(None, 32, Path({str(cache_dir)!r}))
         vectors = embedder.embed(["Does microneedling hurt?", "Aftercare tips."])
         heavy = ("torch", "transformers", "sentence_transformers")
         loaded = [m for m in heavy if m in sys.modules]

@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import Assistant
+from assistant.answer.support import markers
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.index import LoadedIndex
-from assistant.ingestion import ingest
-from assistant.support import markers
+from assistant.index.reader import LoadedIndex
+from assistant.ingest import ingest
 
 from .conftest import CORPUS, ROOT, make_settings
 
@@ -191,7 +191,7 @@ def break_chunks(build: Path) -> None:
         (break_vectors, IndexCorruptError, "unreadable index file"),
         (break_bm25, IndexCorruptError, "missing file"),
         (break_model, IndexMismatchError, "some-other-model"),
-        (break_chunker, IndexMismatchError, "chunker version 0"),
+        (break_chunker, IndexMismatchError, "chunker version: the index has '0'"),
         (break_chroma, IndexCorruptError, "Chroma"),
         (break_chunks, IndexCorruptError, "unreadable index file"),
     ],

@@ -17,7 +17,7 @@ from ..errors import (
 )
 from ..schema import Chunk
 from ..settings import Settings
-from ..tuning import Tuning
+from ..tuning import DEFAULT, Tuning
 from . import layout, vectors
 from .analyzer import Analyzer, analyzer_version
 from .keyword import KeywordIndex
@@ -35,7 +35,7 @@ class LoadedIndex:
     collection: Any  # chromadb Collection
 
     @classmethod
-    def open(cls, settings: Settings, model_id: str, tuning: Tuning) -> LoadedIndex:
+    def open(cls, settings: Settings, model_id: str, tuning: Tuning = DEFAULT) -> LoadedIndex:
         index_dir = settings.index_path
         build = layout.current_build(index_dir)
         if build is None:

@@ -18,10 +18,10 @@ from .report import Row, Section, Table, fmt_ms, runs_text
 
 def our_query(bot: Any, case: Case) -> str:
     """The retrieval query the assistant itself uses (clean-up and follow-up rewriting)."""
-    from assistant.answer.query import clean_history, sanitize
+    from assistant.answer.query import clean_history, read_query, sanitize
 
     text, _ = sanitize(case.question, bot.settings.max_question_chars)
-    return bot.rewrite_query(text, clean_history(case.history))
+    return read_query(text, clean_history(case.history), bot.analyzer).text
 
 
 def our_quality(bot: Any, cases: Sequence[Case], rewrite: bool) -> dict[str, float]:
