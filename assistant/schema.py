@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -137,6 +138,37 @@ class Verdict:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
+class Outcome(StrEnum):
+    """What kind of reply a message gets."""
+
+    ANSWER = "answer"  # the articles answer it: the lead passage, then a little support
+    RELATED = "related"  # on topic and passages found, but not confidently an answer
+    DECLINED = "declined"  # outside the articles (or a safety referral): no quotes
+    SMALL_TALK = "small_talk"  # greetings, thanks, "are you a bot?": a short fixed reply
+
+
+class Reason(StrEnum):
+    """Why a reply got its outcome (shown to staff, counted by the evals)."""
+
+    ANSWERED = "answered"
+    LOW_CONFIDENCE = "low_confidence"  # on topic, but no passage clearly answers
+    UNCOVERED_SUBJECT = "uncovered_subject"  # its key subject is in no article
+    OFF_TOPIC = "off_topic"  # not about microneedling or skin care
+    MISSING_VALUE = "missing_value"  # asks for a price, say, and no passage gives one
+    SAFETY_REFERRAL = "safety_referral"  # a situation the articles do not cover (a child)
+    SMALL_TALK = "small_talk"
+
+
+class Role(StrEnum):
+    """What a citation is for in the reply."""
+
+    LEAD = "lead"  # the passage that answers; shown first
+    SUPPORT = "support"  # at most two more passages that add to it
+    MORE = "more"  # "more from the articles", folded by a UI
+    CAUTION = "caution"  # a safety caution the question called for
+    RELATED = "related"  # a closest passage when the articles do not answer directly
+
+
 @dataclass(frozen=True)
 class Citation:
     """One numbered source passage, found character-for-character in its file."""
@@ -149,9 +181,10 @@ class Citation:
     start: int
     end: int
     score: float
+    role: Role = Role.SUPPORT
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "role": self.role.value}
 
 
 @dataclass
@@ -176,10 +209,16 @@ class Reply:
     gate: dict[str, Any] = field(default_factory=dict)  # answerability signals, for staff
     timings_ms: dict[str, float] = field(default_factory=dict)
     body: str = ""  # the answer without its notes
+    outcome: Outcome = Outcome.ANSWER
+    reason: Reason = Reason.ANSWERED
+    lead: int | None = None  # the number of the lead citation, if any
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "outcome": self.outcome.value,
+            "reason": self.reason.value,
+            "lead": self.lead,
             "answer": self.answer,
             "body": self.body,
             "citations": [c.to_dict() for c in self.citations],

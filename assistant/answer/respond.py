@@ -14,7 +14,7 @@ import numpy as np
 
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
-from ..schema import Hit, Note, Query, Reply, Verdict
+from ..schema import Hit, Note, Outcome, Query, Reason, Reply, Verdict
 from ..tuning import Tuning
 from . import cite, compose, gate
 from .checks import AnswerChecks, AnswerTypes
@@ -248,6 +248,12 @@ class Responder:
                 hits=hits,
                 notes=notes,
                 gate=verdict.to_dict(),
+                outcome=Outcome.DECLINED,
+                reason=Reason.SAFETY_REFERRAL
+                if uncovered
+                else Reason.MISSING_VALUE
+                if verdict.missing_answer_type
+                else Reason.LOW_CONFIDENCE,
             )
         body, citations = cite.render(picked, self.wording["answer_lead"])
         if conflict:
@@ -266,6 +272,7 @@ class Responder:
             hits=hits,
             notes=notes,
             gate=verdict.to_dict(),
+            lead=1,
         )
 
     def notes_for(self, topics: list[SafetyTopic]) -> list[Note]:
