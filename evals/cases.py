@@ -8,8 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CATEGORIES = ("answerable", "multi_turn", "safety", "out_of_scope", "adversarial")
-EXPECTS = ("answer", "abstain", "any")
+CATEGORIES = (
+    "answerable",
+    "multi_turn",  # a true follow-up: only makes sense with the history
+    "topic_switch",  # a self-contained question after an unrelated conversation
+    "long_context",  # personal background around the question
+    "safety",
+    "out_of_scope",
+    "small_talk",  # greetings, thanks, "are you a bot?"
+    "adversarial",
+)
+EXPECTS = ("answer", "abstain", "small_talk", "any")
 FIELDS = (
     "id",
     "category",
