@@ -79,15 +79,18 @@ CONTEXT_MARK = " (context: "
 
 @dataclass(frozen=True)
 class Query:
-    """A question as the engine reads it: the client's words and, for a follow-up, the
-    earlier turn it leans on.
+    """A message as the engine reads it: the question in it and, for a follow-up, the
+    earlier question it leans on.
 
     >>> Query("and after?", context="is peeling normal?").text
     'and after? (context: is peeling normal?)'
     """
 
-    question: str
-    context: str | None = None  # the earlier user turn a follow-up borrows its topic from
+    question: str  # what is judged and retrieved: the sentences of the message that ask
+    context: str | None = None  # the earlier question a follow-up borrows its topic from
+    message: str = ""  # the whole message (the safety layer reads all of it)
+    background: str = ""  # the rest of a long message: age, skin, what they tried
+    small_talk: str | None = None  # "thanks", "greeting", ...: nothing to look up
 
     @property
     def text(self) -> str:
@@ -117,27 +120,6 @@ class Note:
         return {"kind": self.kind, "text": self.text}
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The answer gate's decision on one question and the signals behind it."""
-
-    answerable: bool
-    similarity: float
-    coverage: float
-    unknown_terms: tuple[str, ...] = ()
-    unknown_weight: float = 0.0  # meaning kept when unknown terms are removed (1 = none)
-    missing_answer_type: str | None = None  # asked for a price, say, and none was quoted
-    typed_evidence: str | None = None  # answered on a sentence holding the asked-for value
-    # The topic terms' weights the coverage used (IDF times meaning carried).
-    weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, object]:
-        out = asdict(self)
-        del out["weights"]
-        out["unknown_terms"] = list(self.unknown_terms)
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
-
-
 class Outcome(StrEnum):
     """What kind of reply a message gets."""
 
@@ -151,6 +133,7 @@ class Reason(StrEnum):
     """Why a reply got its outcome (shown to staff, counted by the evals)."""
 
     ANSWERED = "answered"
+    CAUTION = "caution"  # a safety question the articles' caution answers
     LOW_CONFIDENCE = "low_confidence"  # on topic, but no passage clearly answers
     UNCOVERED_SUBJECT = "uncovered_subject"  # its key subject is in no article
     OFF_TOPIC = "off_topic"  # not about microneedling or skin care
@@ -167,6 +150,39 @@ class Role(StrEnum):
     MORE = "more"  # "more from the articles", folded by a UI
     CAUTION = "caution"  # a safety caution the question called for
     RELATED = "related"  # a closest passage when the articles do not answer directly
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one decision on a message: its outcome, why, and the signals behind it.
+
+    >>> Verdict(Outcome.RELATED, Reason.LOW_CONFIDENCE, similarity=0.41).answerable
+    False
+    """
+
+    outcome: Outcome
+    reason: Reason
+    similarity: float = 0.0  # best cosine of the question with one quotable unit
+    coverage: float = 0.0  # weighted share of the known topic terms one chunk holds
+    key_term: str | None = None  # the term carrying most of the question's meaning
+    key_known: bool = True
+    unknown_terms: tuple[str, ...] = ()
+    unknown_share: float = 0.0  # the share of the meaning in words no article uses
+    typed_evidence: str | None = None  # answered on a unit holding the asked-for value
+    missing_answer_type: str | None = None  # asked for a price, say, and none was found
+    # The topic terms' weights (IDF times meaning carried), for the answer checks.
+    weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def answerable(self) -> bool:
+        return self.outcome is Outcome.ANSWER
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        del out["weights"]
+        out["outcome"], out["reason"] = self.outcome.value, self.reason.value
+        out["unknown_terms"] = list(self.unknown_terms)
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
 @dataclass(frozen=True)

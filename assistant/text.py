@@ -94,3 +94,45 @@ CAUTION = re.compile(
     r"|n['’]t\b",
     re.IGNORECASE,
 )
+
+
+# -- spelling -----------------------------------------------------------------------------
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of two words, or ``limit + 1`` once it must exceed ``limit``.
+
+    >>> edit_distance("pregant", "pregnant", 2)
+    1
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def typo_of(word: str, spellings: frozenset[str]) -> str | None:
+    """The listed spelling a word is a typo of ("acutane" -> "accutane"), if any.
+
+    Typos keep a word's first letter; a short word may be one edit off, a longer one two
+    (a word of six letters only when it also keeps its last letter: "excema").
+    """
+    word = word.lower()
+    if len(word) < 5 or word in spellings:
+        return None
+    for spelling in spellings:
+        # A longer word that starts with the spelling is another word or an inflection
+        # the patterns already see ("aspiring", "cancers"), not a typo.
+        if spelling[0] != word[0] or word.startswith(spelling):
+            continue
+        limit = 1 if len(word) < 6 else 2
+        if len(word) == 6 and spelling[-1] != word[-1]:
+            limit = 1
+        if edit_distance(word, spelling, limit) <= limit:
+            return spelling
+    return None

@@ -38,14 +38,26 @@ class Tuning:
     # Unknown words are chit-chat when the question means this nearly the same without.
     gate_noise_similarity: float = 0.85
 
-    # -- composing (2026-11-22, cases) --------------------------------------------------
-    max_sentences: int = 4  # quoted units per answer
+    # -- the three outcomes (decide.py) ---------------------------------------------
+    # A question whose key term no article uses, and whose words no article uses carry at
+    # least this share of its meaning, is about something the articles do not cover.
+    uncovered_share: float = 0.35
+    # Below this similarity a question that names nothing of the domain is off-topic.
+    off_topic_similarity: float = 0.35
+    # From this similarity on, an unanswered question gets the closest passages (related).
+    related_similarity: float = 0.35
+
+    # -- composing ----------------------------------------------------------------------
     sentence_min_similarity: float = 0.35  # min cosine to quote a unit
     # A unit's score: relevance + shared_terms_weight * shared rare terms
-    # + chunk_weight * the chunk's dense similarity.
+    # + chunk_weight * the chunk's dense similarity - aside_penalty for a writer's aside.
     shared_terms_weight: float = 0.3
     chunk_weight: float = 0.05
-    score_window: float = 0.18  # quote only units within this of the best score
+    aside_penalty: float = 0.05
+    support_units: int = 2  # units quoted after the lead
+    support_window: float = 0.08  # ... each within this of the best score
+    more_units: int = 3  # units listed under "more from the articles"
+    more_window: float = 0.18
     duplicate_cosine: float = 0.9  # a unit this close to a quoted one is a repeat
     units_per_chunk: int = 2
     caution_sources: int = 2  # caution passages per safety topic, one per article

@@ -42,6 +42,10 @@ def run_case(
     except ValueError as err:  # the documented error for empty input
         reply = {
             "answer": "",
+            "body": "",
+            "outcome": "declined",
+            "reason": "empty",
+            "lead": None,
             "citations": [],
             "abstained": True,
             "safety": [],
@@ -69,12 +73,22 @@ def run_case(
             for c in reply["citations"]
         ]
         result["citation_precision"] = sum(on_gold) / len(on_gold)
-    abstained = bool(reply["abstained"])
-    result["abstained"] = float(abstained)
-    if case.expect == "answer" and abstained:
-        reasons.append("declined a question the articles answer")
-    if case.expect == "abstain" and not abstained:
+    outcome = reply["outcome"]
+    result["outcome"] = outcome
+    result["abstained"] = float(outcome != "answer")
+    if case.expect == "answer" and outcome != "answer":
+        reasons.append(f"the articles answer it, but the reply was {outcome} ({reply['reason']})")
+    if case.expect == "abstain" and outcome == "answer":
         reasons.append("answered a question the articles do not cover")
+    if case.expect == "small_talk" and outcome != "small_talk":
+        reasons.append(f"small talk, but the reply was {outcome}")
+    if case.category == "small_talk":
+        result["small_talk_quotes"] = float(bool(reply["citations"]))
+    if case.expect == "answer" and case.required_facts:
+        lead = next((c["text"] for c in reply["citations"] if c["n"] == reply.get("lead")), "")
+        result["lead_fact"] = float(metrics.fact_recall(lead, case.required_facts)[0] > 0)
+    if outcome == "answer":
+        result["body_words"] = float(len(reply.get("body", reply["answer"]).split()))
 
     result["fact_recall"], missing = metrics.fact_recall(reply["answer"], case.required_facts)
     if case.expect == "answer" and missing:
@@ -82,6 +96,8 @@ def run_case(
     result["forbidden_hits"] = metrics.forbidden_hits(reply["answer"], case.forbidden)
     if result["forbidden_hits"]:
         reasons.append(f"forbidden text: {result['forbidden_hits']}")
+    if case.category == "topic_switch":
+        result["topic_switch_leak"] = float(bool(result["forbidden_hits"]))
 
     problems = metrics.citation_problems(reply, sources)
     result["citation_valid"] = float(not problems)
@@ -91,9 +107,7 @@ def run_case(
     reasons += [f"unsupported statement: {u}" for u in unsupported]
 
     if case.category == "safety":
-        result["safety_ok"] = float(
-            metrics.safety_ok(reply, wording["professional"], wording["urgent"])
-        )
+        result["safety_ok"] = float(metrics.safety_ok(reply, wording))
         if not result["safety_ok"]:
             reasons.append("safety caution or professional note missing")
     result["passed"] = not reasons

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from ..data import load_yaml
 from ..index.analyzer import Analyzer
-from ..schema import Verdict
 from .compose import Candidate, overlap
+from .gate import Signals
 
 
 @dataclass(frozen=True)
@@ -142,16 +142,16 @@ class AnswerChecks:
         self,
         question: str,
         pool: Iterable[Candidate],
-        verdict: Verdict,
+        signals: Signals,
         known: AbstractSet[str],
         kind: AnswerType | None = None,
     ) -> Candidate | None:
         """The best retrieved sentence holding a value of the kind the question asks for,
         about its key term and sharing ``min_share`` of its topic terms, if any."""
         kind = kind or self.types.evidence_for(question)
-        if kind is None or verdict.coverage < self.min_share:
+        if kind is None or signals.coverage < self.min_share:
             return None
-        topic = topic_weights(question, kind, verdict.weights, self.analyzer)
+        topic = topic_weights(question, kind, signals.weights, self.analyzer)
         key = key_term(topic, known)
         if key is None:
             return None
@@ -168,19 +168,19 @@ class AnswerChecks:
         question: str,
         picked: list[Candidate],
         pool: list[Candidate],
-        verdict: Verdict,
+        signals: Signals,
         known: AbstractSet[str],
         max_quotes: int,
     ) -> tuple[list[Candidate], str | None]:
         """The quotes, with the asked-for value when the selection left it out ("can't
         permanently close pores"), and what they still miss ("price", "effect"), if any."""
-        missing = self.missing(question, picked, verdict.weights, known)
+        missing = self.missing(question, picked, signals.weights, known)
         kind = self.types.asked(question)
         if missing is not None and kind is not None and kind.name == missing:
-            found = self.evidence(question, pool, verdict, known, kind)
+            found = self.evidence(question, pool, signals, known, kind)
             if found is not None and found not in picked:
                 picked = [*picked[: max_quotes - 1], found]
-                missing = self.missing(question, picked, verdict.weights, known)
+                missing = self.missing(question, picked, signals.weights, known)
         return picked, missing
 
     def missing(

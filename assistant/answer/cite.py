@@ -1,71 +1,102 @@
-"""Cite stage: the picked units as an answer body with [n] markers, and their citations.
+"""Cite stage: the picked units as quotes with [n] markers, one citation per quote.
 
-One citation per source chunk; a unit that leans on the sentence before it, or a list
-item under a lead-in, brings that text along, quoted as is.
+A quote is one contiguous span of a file: the unit, with the sentence before it when
+the unit leans on it ("This is normal."), or with the list's lead-in when the item
+follows it directly ("Exercise caution or avoid if you have: ..."). Its citation holds
+exactly that span and its offsets, and says what the quote is for (``Role``).
 """
 
 from __future__ import annotations
 
-from ..schema import Citation, Sentence
+import re
+from collections.abc import Sequence
+
+from ..schema import Citation, Role, Sentence
 from .compose import CONTINUATION, Candidate, in_list
 
+_MARKER = re.compile(r"\n[ \t]*[-*+•][ \t]+")
 
-def with_context(cand: Candidate, picked: list[Candidate]) -> list[Sentence]:
-    """What a quoted unit needs to be read correctly: a sentence that leans on the one
-    before it ("This is normal.") brings that one along, and a list item brings its
-    list's lead-in ("Exercise caution or avoid if you have:"), each quoted as is."""
-    before = [s for s in cand.chunk.sentences if s.end <= cand.sentence.start]
+
+def quote_span(cand: Candidate) -> Sentence:
+    """The unit, widened to the text it needs to be read correctly, if that is adjacent."""
+    chunk, unit = cand.chunk, cand.sentence
+    before = [s for s in chunk.sentences if s.end <= unit.start]
     if not before:
-        return [cand.sentence]
+        return unit
     prev = before[-1]
-    if in_list(cand.chunk, cand.sentence):
-        lead = next((s for s in reversed(before) if not in_list(cand.chunk, s)), None)
-        if lead is not None and lead.text.rstrip().endswith(":"):
-            return [lead, cand.sentence]
-    elif CONTINUATION.match(cand.sentence.text) and not any(
-        p.sentence.start <= prev.start < p.sentence.end for p in picked
-    ):
-        return [prev, cand.sentence]
-    return [cand.sentence]
+    gap = chunk.text[prev.end - chunk.start : unit.start - chunk.start]
+    leans = (
+        in_list(chunk, unit) and prev.text.rstrip().endswith(":") and not in_list(chunk, prev)
+    ) or (not in_list(chunk, unit) and CONTINUATION.match(unit.text) is not None)
+    # Only text right before the unit (a line break at most) joins it: a quote is one
+    # span, and a span across other items would quote them too.
+    if leans and gap.count("\n") <= 1:
+        text = chunk.text[prev.start - chunk.start : unit.end - chunk.start]
+        return Sentence(prev.start, unit.end, text)
+    return unit
 
 
-def render(picked: list[Candidate], lead: str) -> tuple[str, list[Citation]]:
-    """Bullets of verbatim sentences with [n] markers; one citation per source chunk."""
-    groups: dict[str, list[Candidate]] = {}
-    for cand in picked:
-        groups.setdefault(cand.chunk.id, []).append(cand)
-    lines: list[str] = []
+def citation(n: int, cand: Candidate, role: Role) -> Citation:
+    span = quote_span(cand)
+    chunk = cand.chunk
+    return Citation(
+        n,
+        chunk.doc_id,
+        chunk.title,
+        chunk.section,
+        span.text,
+        span.start,
+        span.end,
+        round(cand.score, 4),
+        role,
+    )
+
+
+def inline(text: str) -> str:
+    """A quote on one line, list markers and all: the body's lines are its structure.
+
+    >>> inline("Avoid if you have:\n- Keloid scars")
+    'Avoid if you have: Keloid scars'
+    """
+    return " ".join(_MARKER.sub(" ", text).split())
+
+
+def render(
+    parts: Sequence[tuple[Role, Sequence[Candidate]]],
+) -> tuple[str, list[Citation]]:
+    """The body (lead as a paragraph, the rest as bullets) and every part's citations.
+
+    ``parts`` in display order; a unit quoted by an earlier part is not quoted again.
+    Units in a ``Role.MORE`` part get citations but no place in the body.
+
+    >>> render([])
+    ('', [])
+    """
     citations: list[Citation] = []
-    for n, group in enumerate(groups.values(), start=1):
-        chunk = group[0].chunk
-        spans: list[Sentence] = []
-        for cand in group:
-            for s in with_context(cand, picked):
-                if not any(o.start <= s.start < o.end or s.start <= o.start < s.end for o in spans):
-                    spans.append(s)
-        spans.sort(key=lambda s: s.start)
-        start, end = spans[0].start, spans[-1].end
-        text = chunk.text[start - chunk.start : end - chunk.start]
-        citations.append(
-            Citation(
-                n,
-                chunk.doc_id,
-                chunk.title,
-                chunk.section,
-                text,
-                start,
-                end,
-                round(max(c.score for c in group), 4),
-            )
-        )
-        nested = False  # list items under a quoted lead-in are shown under it
-        for i, s in enumerate(spans):
-            gap = chunk.text[spans[i - 1].end - chunk.start : s.start - chunk.start] if i else ""
-            if gap.isspace() and "\n" not in gap:
-                # The next sentence of the same line ("Why? Because ..."): one bullet.
-                lines[-1] = f"{lines[-1].removesuffix(f' [{n}]')}{gap}{s.text} [{n}]"
+    blocks: list[str] = []
+    seen: list[Candidate] = []
+    for role, cands in parts:
+        lines = []
+        for cand in cands:
+            if any(c.chunk.id == cand.chunk.id and c.sentence == cand.sentence for c in seen):
                 continue
-            nested = nested and in_list(chunk, s)
-            lines.append(f"{'  ' if nested else ''}- {s.text} [{n}]")
-            nested = nested or s.text.rstrip().endswith(":")
-    return "\n".join([lead, "", *lines]), citations
+            seen.append(cand)
+            cited = citation(len(citations) + 1, cand, role)
+            citations.append(cited)
+            if role is not Role.MORE:
+                lines.append(f"{inline(cited.text)} [{cited.n}]")
+        if not lines:
+            continue
+        if role is Role.LEAD:
+            blocks.append("\n\n".join(lines))
+        else:
+            blocks.append("\n".join(f"- {line}" for line in lines))
+    return "\n\n".join(blocks), citations
+
+
+def more_list(citations: Sequence[Citation], heading: str) -> str:
+    """The "more from the articles" quotes as text (for the plain answer, not the body)."""
+    more = [c for c in citations if c.role is Role.MORE]
+    if not more:
+        return ""
+    return "\n".join([heading, *(f"- {inline(c.text)} [{c.n}]" for c in more)])

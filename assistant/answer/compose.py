@@ -1,8 +1,10 @@
-"""Compose stage (no LLM): score the quotable units of the hits and pick a few.
+"""Compose stage (no LLM): score the quotable units of the hits and pick the answer's.
 
-Every sentence of an answer is either a verbatim span of a source file or vetted
-wording from ``data/wording.yaml``; nothing is paraphrased. ``cite`` renders the
-picked units with their citations.
+A unit is what can be quoted on its own: one sentence of a paragraph, or one line of a
+list (an item, or a sub-item such as "Actionable Advice: Relax and breathe."), without
+the articles' scaffolding labels (``data/quoting.yaml``). The answer leads with the
+unit that best answers, then at most ``Tuning.support_units`` more; further relevant
+units go to "more from the articles". ``cite`` renders them with their citations.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
+from ..data import load_yaml
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
 from ..schema import Chunk, Hit, Sentence
@@ -22,22 +26,67 @@ from ..tuning import Tuning
 CONTINUATION = re.compile(
     r"^(This|These|That|Those|It|They|Them|Its|Their|Both|Because|Still|However)\b"
 )
+_WORD = re.compile(r"[a-z’']+")
 
 
-@dataclass
+@dataclass(frozen=True)
+class Quoting:
+    """The word lists of ``data/quoting.yaml``."""
+
+    scaffolding: tuple[str, ...]
+    aside_words: frozenset[str]
+
+    @classmethod
+    def from_package(cls) -> Quoting:
+        data = load_yaml("quoting.yaml")
+        labels = sorted((str(s) for s in data["scaffolding"]), key=len, reverse=True)
+        return cls(tuple(labels), frozenset(str(w).lower() for w in data["aside_words"]))
+
+    def unlabelled(self, unit: Sentence) -> Sentence:
+        """The unit without a leading scaffolding label, its offsets moved with it.
+
+        >>> style = Quoting(("Example:",), frozenset())
+        >>> style.unlabelled(Sentence(10, 27, "Example: It heals.")).text
+        'It heals.'
+        """
+        for label in self.scaffolding:
+            if unit.text[: len(label)].lower() == label.lower():
+                rest = unit.text[len(label) :]
+                cut = len(label) + len(rest) - len(rest.lstrip())
+                if unit.text[cut:]:
+                    return Sentence(unit.start + cut, unit.end, unit.text[cut:])
+        return unit
+
+    def is_aside(self, text: str) -> bool:
+        return any(w in self.aside_words for w in _WORD.findall(text.lower()))
+
+
+@lru_cache(maxsize=1)
+def quoting() -> Quoting:
+    return Quoting.from_package()
+
+
+@dataclass(eq=False)  # compared by identity: a unit of a retrieved chunk is one object
 class Candidate:
     chunk: Chunk
-    sentence: Sentence
+    sentence: Sentence  # the unit as quoted (scaffolding label removed)
     vector: np.ndarray
-    similarity: float
-    score: float
+    similarity: float  # best cosine over the question's readings (the gate reads it)
+    score: float  # what ranks units: relevance to the question's focus, plus a little
     hit: Hit
 
 
 @dataclass
 class Selection:
-    picked: list[Candidate] = field(default_factory=list)
-    conflict: bool = False
+    lead: Candidate | None = None
+    support: list[Candidate] = field(default_factory=list)
+    more: list[Candidate] = field(default_factory=list)
+    conflict: bool = False  # the articles give different numbers for the same thing
+
+    @property
+    def picked(self) -> list[Candidate]:
+        """What the answer body quotes: the lead, then the support."""
+        return ([self.lead] if self.lead else []) + self.support
 
 
 def quotable(sentence: Sentence) -> bool:
@@ -62,29 +111,13 @@ def in_list(chunk: Chunk, sentence: Sentence) -> bool:
     return lead.lstrip().startswith(("- ", "* ", "+ "))
 
 
-def _nested(chunk: Chunk, sentence: Sentence) -> bool:
-    """Whether the sentence's line is indented: a sub-item of the list item above."""
-    start = line_start(chunk, sentence) - chunk.start
-    return chunk.text[start : start + 1] in (" ", "\t")
-
-
-def _continues_item(chunk: Chunk, unit: Sentence, sentence: Sentence) -> bool:
-    """A list sentence on the unit's own line, or a sub-item under a list-item unit."""
-    if unit.start >= line_start(chunk, sentence):
-        return True
-    return _nested(chunk, sentence) and in_list(chunk, unit)
-
-
 def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
-    """Quotable units of a chunk: a whole list item with its sub-items, or one paragraph
-    sentence.
-
-    A list item ("Strict Sun Protection: ... - Actionable Advice: wear a hat ...") reads
-    as one thought, so it is quoted whole; paragraphs are quoted sentence by sentence.
-    """
+    """Quotable units of a chunk: one list line (an item or a sub-item, all its
+    sentences), or one paragraph sentence; each with its sentences' positions."""
     out: list[tuple[Sentence, list[int]]] = []
     for i, sentence in enumerate(chunk.sentences):
-        if out and in_list(chunk, sentence) and _continues_item(chunk, out[-1][0], sentence):
+        same_line = out and line_start(chunk, sentence) <= out[-1][0].start
+        if same_line and in_list(chunk, sentence):
             prev, members = out[-1]
             span = chunk.text[prev.start - chunk.start : sentence.end - chunk.start]
             out[-1] = (Sentence(prev.start, sentence.end, span), [*members, i])
@@ -111,60 +144,85 @@ def candidates(
     say so ("While generally safe, microneedling is not for everyone.").
     """
     vectors = np.atleast_2d(query_vectors)
+    style = quoting()
     out = []
     for hit, row in zip(hits, rows, strict=True):
         matrix = index.sentence_matrix(row)
         all_sims = matrix @ vectors.T
         sims, focus = all_sims.max(axis=1), all_sims[:, rank_by]
         for unit, members in units(hit.chunk):
-            if not quotable(unit) or (members[0] == 0 and CONTINUATION.match(unit.text)):
+            if members[0] == 0 and CONTINUATION.match(unit.text):
                 continue  # "This is a critical distinction." with its antecedent elsewhere
+            unit = style.unlabelled(unit)
+            if not quotable(unit):
+                continue
             best = max(members, key=lambda i: sims[i])
             shared = overlap(analyzer.passage_terms(f"{hit.chunk.section} {unit.text}"), weights)
             relevance = float(max(focus[i] for i in members))
-            # Relevance leads; shared rare terms and a well-ranked chunk add to it.
+            # Relevance leads; shared rare terms and a well-ranked chunk add to it; a
+            # writer's aside gives way to a plain statement that is as relevant.
             score = (
                 relevance
                 + tuning.shared_terms_weight * shared
                 + tuning.chunk_weight * float(hit.dense_similarity or 0)
+                - (tuning.aside_penalty if style.is_aside(unit.text) else 0.0)
             )
             out.append(Candidate(hit.chunk, unit, matrix[best], float(sims[best]), score, hit))
     return sorted(out, key=lambda c: -c.score)
 
 
-def select(pool: list[Candidate], tuning: Tuning, *, quantity_question: bool) -> Selection:
-    """Greedy relevance + diversity selection; near-duplicates are skipped."""
+def _repeats(cand: Candidate, picked: list[Candidate], tuning: Tuning) -> bool:
+    """A near-duplicate of a picked unit, or a third unit from one chunk."""
+    if any(float(cand.vector @ p.vector) > tuning.duplicate_cosine for p in picked):
+        return True
+    return sum(p.chunk.id == cand.chunk.id for p in picked) >= tuning.units_per_chunk
+
+
+def select(
+    pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = None, quantity: bool
+) -> Selection:
+    """The lead (``lead`` if given: the unit holding an asked-for value), at most
+    ``support_units`` more units close to it, and "more" further down."""
     selection = Selection()
-    if not pool:
+    ranked = [c for c in pool if c.similarity >= tuning.sentence_min_similarity]
+    if lead is None and ranked:
+        lead = ranked[0]
+    if lead is None:
         return selection
-    best = pool[0].score
-    min_similarity = tuning.sentence_min_similarity
-    for cand in pool:
-        if len(selection.picked) >= tuning.max_sentences:
-            break
-        if cand.similarity < min_similarity or cand.score < best - tuning.score_window:
+    selection.lead = lead
+    best = max(lead.score, ranked[0].score if ranked else lead.score)
+    picked = [lead]
+    for cand in ranked:
+        if cand is lead or _repeats(cand, picked, tuning):
             continue
-        if any(float(cand.vector @ p.vector) > tuning.duplicate_cosine for p in selection.picked):
+        if len(selection.support) < tuning.support_units and cand.score >= best - (
+            tuning.support_window
+        ):
+            selection.support.append(cand)
+        elif len(selection.more) < tuning.more_units and cand.score >= best - tuning.more_window:
+            selection.more.append(cand)
+        else:
             continue
-        if sum(p.chunk.id == cand.chunk.id for p in selection.picked) >= tuning.units_per_chunk:
-            continue
-        selection.picked.append(cand)
-    if quantity_question:
-        _add_other_views(pool, selection, min_similarity, tuning.max_sentences + 2)
+        picked.append(cand)
+    if quantity:
+        _add_other_views(ranked, selection, tuning)
     return selection
 
 
-def _add_other_views(pool: list[Candidate], selection: Selection, min_sim: float, cap: int) -> None:
+def _add_other_views(pool: list[Candidate], selection: Selection, tuning: Tuning) -> None:
     """When sources state different numbers for the same thing, cite every side."""
-    seen = {(p.chunk.doc_id, q) for p in selection.picked for q in quantities(p.sentence.text)}
-    units = {q[0] for _, q in seen}
+    picked = selection.picked
+    seen = {(p.chunk.doc_id, q) for p in picked for q in quantities(p.sentence.text)}
+    units_seen = {q[0] for _, q in seen}
     for cand in pool:
-        if len(selection.picked) >= cap or cand.similarity < min_sim - 0.05:
-            continue
-        qs = {q for q in quantities(cand.sentence.text) if q[0] in units}
+        if len(selection.support) >= tuning.support_units + 1:
+            break
+        qs = {q for q in quantities(cand.sentence.text) if q[0] in units_seen}
         docs = {d for d, _ in seen}
         if qs and cand.chunk.doc_id not in docs and cand not in selection.picked:
-            selection.picked.append(cand)
+            if cand in selection.more:
+                selection.more.remove(cand)
+            selection.support.append(cand)
             seen |= {(cand.chunk.doc_id, q) for q in qs}
     by_unit: dict[str, set[tuple[float, float]]] = {}
     docs_by_unit: dict[str, set[str]] = {}

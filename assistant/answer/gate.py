@@ -1,28 +1,33 @@
-"""Answerability gate: does the corpus actually answer this question?
+"""The answer gate's signals: how close the articles come to the question.
 
-Two signals, both calibrated on the eval set (thresholds live in ``tuning``):
+* **similarity**: the best cosine between the question's readings and one quotable unit;
+* **coverage**: the weighted share of the question's known topic terms that one
+  retrieved chunk holds, each term weighted by its IDF and by the meaning it carries;
+* **the key term** and the **unknown share**: what the question is mostly about, and
+  how much of it is in words no article uses.
 
-* **similarity** — the best cosine between the question's focus and one source sentence;
-* **coverage** — the weighted share of the question's topic terms that one retrieved
-  chunk contains, each term weighted by its IDF and by the meaning it carries (how much
-  the question changes without it). Terms no article uses count against coverage,
-  unless the question means almost the same without them (the model then treats them
-  as chit-chat such as "lol" or "tho"); misspellings of article words are matched
-  first. A follow-up may borrow its context's coverage unless it brings a new topic.
+``decide`` (decide.py) reads them; the thresholds live in ``tuning``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
-from ..schema import Chunk, Hit, Verdict
+from ..schema import Chunk, Hit
 
 _WORD = re.compile(r"\S+")
+# Words that put a question in the domain even when nothing else in it is known.
+_DOMAIN = re.compile(
+    r"\b(micro[- ]?needl\w*|derma[- ]?(roll|pen)\w*|micro[- ]?roll\w*|skin\w*|face|facial|"
+    r"scars?|wrinkles?|pores?|acne|collagen|treatments?|sessions?|procedure)\b",
+    re.IGNORECASE,
+)
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
@@ -82,6 +87,22 @@ def weigh_by_meaning(
     return {t: w * share.get(t, top) for t, w in weights.items()}
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What the gate measures about one question; ``decide`` turns it into a verdict."""
+
+    similarity: float  # best cosine of the question's readings with one quotable unit
+    coverage: float  # weighted share of the topic terms that one chunk holds
+    key_term: str | None  # the term carrying most of the question's meaning
+    unknown_terms: tuple[str, ...] = ()  # words no article uses
+    unknown_share: float = 0.0  # the share of the question's meaning they carry
+    domain: bool = False  # the question names the domain (microneedling, skin, ...)
+    # The topic terms' weights (IDF times meaning carried), for the answer checks.
+    weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    key_known: bool = True  # the key term is one the articles use
+
+
 def _is_name(word: str, text: str) -> bool:
     """An acronym, or a capitalised word that does not start a sentence."""
     core = word.strip("\"'“”‘’()[],.;:!?")
@@ -100,56 +121,57 @@ def assess(
     vocabulary: Vocabulary,
     embedder: Embedder,
     *,
-    min_similarity: float,
-    min_coverage: float,
     noise_similarity: float,
     follow_up: str | None = None,
     question_vector: np.ndarray | None = None,
-    weigh: bool = False,
-) -> Verdict:
-    """Judge the question; a follow-up is also judged with its conversation context.
+) -> Signals:
+    """Measure the question against the retrieved passages.
+
+    Each topic term is weighted by its rarity (IDF) and by the meaning it carries (the
+    question embedded without it, ``weigh_by_meaning``). Words no article uses count
+    against coverage, unless the question means almost the same without them
+    (``noise_similarity``: chit-chat such as "lol", "tho", "dinner at 8"); names and
+    acronyms (FDA, Botox) always count. A follow-up may borrow its context's coverage
+    unless it brings such a word ("does insurance cover that?").
 
     ``question_vector``: the question's embedding when the caller already has it (one
     model run fewer; an embedding does not depend on what it is batched with).
-    ``weigh``: weigh the terms by meaning whatever the similarity and coverage (the
-    caller reads the weights, say to find the question's key term).
     """
     weights = vocabulary.weights(question)
     unknown = vocabulary.unknown_words(question)
-    needs_rest = bool(unknown and weights)
-    rest = " ".join(w for w in _WORD.findall(question) if w not in unknown) if needs_rest else ""
-    # Weighing costs a model run; it cannot change a full coverage, nor a verdict that
-    # the similarity alone already denies.
-    needs_shares = len(weights) > 1 and (
-        weigh or (similarity >= min_similarity and coverage(weights, hits, vocabulary.analyzer) < 1)
-    )
-    without = leave_one_out(question, list(weights), vocabulary) if needs_shares else {}
+    rest = " ".join(w for w in _WORD.findall(question) if w not in unknown) if unknown else ""
+    without = leave_one_out(question, list(weights), vocabulary) if len(weights) > 1 else {}
     # Every text this judgement needs, embedded in one model call.
-    texts = [*([rest or "?"] if needs_rest else []), *without.values()]
+    texts = [*([rest or "?"] if unknown and weights else []), *without.values()]
     if texts and question_vector is None:
         texts.insert(0, question)
     vectors = list(embedder.embed(texts)) if texts else []
     if texts and question_vector is None:
         question_vector = vectors.pop(0)
-    kept = 1.0
-    if needs_rest:
+    if unknown and weights:
         assert question_vector is not None
         kept = float(question_vector @ vectors.pop(0))
         if kept >= noise_similarity:
-            # The question means nearly the same without them: chit-chat, not topic.
-            # Names and acronyms (FDA, Botox) always name a topic, however short.
             named = {t for w in unknown if _is_name(w, question) for t in vocabulary.weights(w)}
             weights = {t: w for t, w in weights.items() if t in vocabulary.df or t in named}
     if without:
         assert question_vector is not None
-        by_term = dict(zip(without, vectors, strict=True))
-        shares = {t: v for t, v in by_term.items() if t in weights}
+        shares = {t: v for t, v in zip(without, vectors, strict=True) if t in weights}
         weights = weigh_by_meaning(weights, question_vector, shares)
+    total = sum(weights.values())
+    known = {t: w for t, w in weights.items() if t in vocabulary.df}
+    unknown_share = 1 - sum(known.values()) / total if total else 0.0
     cov = coverage(weights, hits, vocabulary.analyzer)
-    # A follow-up may lean on its context's terms ("and what about the home kind?"), unless it
-    # brings a topic of its own that no article names ("does insurance cover that?").
-    new_topic = any(t not in vocabulary.df for t in weights)
-    if follow_up is not None and not new_topic:
+    if follow_up is not None and len(known) == len(weights):
         cov = max(cov, coverage(vocabulary.weights(follow_up), hits, vocabulary.analyzer))
-    answerable = similarity >= min_similarity and cov >= min_coverage
-    return Verdict(answerable, similarity, cov, tuple(unknown), kept, weights=weights)
+    key = max(weights, key=lambda t: weights[t]) if weights else None
+    return Signals(
+        similarity=similarity,
+        coverage=cov,
+        key_term=key,
+        unknown_terms=tuple(unknown),
+        unknown_share=unknown_share,
+        key_known=key is None or key in vocabulary.df,
+        domain=bool(_DOMAIN.search(question)),
+        weights=weights,
+    )

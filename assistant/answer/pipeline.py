@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Generator as Gen
 from typing import Any, Protocol
 
 from ..data import load_wording
@@ -18,11 +19,11 @@ from ..embeddings import Embedder, make_embedder, model_id_for
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
 from ..index.vocabulary import Vocabulary
-from ..schema import Hit, Note, Reply
+from ..schema import Hit, Note, Query, Reply
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
-from .live import LiveIndex
-from .query import clean_history, read_query, sanitize
+from .live import LiveIndex, Snapshot
+from .query import QueryReader, clean_history, sanitize
 from .respond import Responder
 from .retrieve import HybridRetriever
 from .safety import SafetyRules, SafetyTopic
@@ -63,6 +64,7 @@ class Assistant:
         self.wording = load_wording()
         self.generator = generator
         self.live_index = LiveIndex(settings, tuning, index, embedder, self.analyzer)
+        self.reader = QueryReader.from_package(self.analyzer)
         self.responder = Responder(tuning, embedder, self.analyzer, self.safety_rules, self.wording)
 
     # The current build's parts, for callers outside a question (the app, evals, tests).
@@ -132,21 +134,38 @@ class Assistant:
         text, truncated = sanitize(question, self.settings.max_question_chars)
         self.refresh()
         live = self.live_index.current
-        query = read_query(text, clean_history(history), self.analyzer)
-        topics = self.safety_rules.detect(query.text)
+        query = self.reader.read(text, clean_history(history))
+        if query.small_talk is not None:
+            reply = self.responder.small_talk(query)
+        else:
+            reply = yield from self._answer(live, query, timings)
+        if truncated:
+            note = self.wording["truncated"].format(limit=self.settings.max_question_chars)
+            reply = dataclasses.replace(
+                reply, notes=[Note("info", note), *reply.notes], answer=f"{note}\n\n{reply.answer}"
+            )
+        timings["total"] = (time.perf_counter() - started) * 1000
+        reply.timings_ms = timings
+        yield reply
 
+    def _answer(
+        self, live: Snapshot, query: Query, timings: dict[str, float]
+    ) -> Gen[str, None, Reply]:
+        """Retrieve, respond and (LLM mode) generate; yields streamed text, returns the reply."""
+        # The whole message raises safety topics (background included); a follow-up also
+        # carries those of the question it leans on.
+        topics = self.safety_rules.detect(" ".join(filter(None, (query.message, query.context))))
         t0 = time.perf_counter()
-        weights = live.vocabulary.weights(query.text)
-        readings = self.responder.readings(query, weights)
+        readings = self.responder.readings(query, live.vocabulary)
         # A question with no topic word of its own ("how does microneedling actually
         # work?") gives BM25 nothing but the word every passage shares: dense only.
         retrieval = live.retriever.retrieve_vector(
-            query.text, readings.query, keyword=bool(weights)
+            query.text, readings.query, keyword=bool(live.vocabulary.weights(query.text))
         )
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        reply = self.responder.reply(live, query, retrieval.hits, readings, weights, topics)
+        reply = self.responder.reply(live, query, retrieval.hits, readings, topics)
         timings["compose"] = (time.perf_counter() - t0) * 1000
         if self.generator is not None and not reply.abstained:
             t0 = time.perf_counter()
@@ -161,14 +180,7 @@ class Assistant:
                     yield event
             reply = final or reply
             timings["generate"] = (time.perf_counter() - t0) * 1000
-        if truncated:
-            note = self.wording["truncated"].format(limit=self.settings.max_question_chars)
-            reply = dataclasses.replace(
-                reply, notes=[Note("info", note), *reply.notes], answer=f"{note}\n\n{reply.answer}"
-            )
-        timings["total"] = (time.perf_counter() - started) * 1000
-        reply.timings_ms = timings
-        yield reply
+        return reply
 
     def support_checker(self) -> SupportChecker:
         """The offline citation-support check with this assistant's model and tuning."""

@@ -1,18 +1,38 @@
-"""Query stage: a message as it arrived, cleaned, and read as a ``Query``.
+"""Query stage: a message as it arrived, cleaned, and read in its conversation.
 
-A follow-up ("and how often?") borrows the topic of the latest earlier user turn that
-has one; a self-contained question stands alone.
+A message is read as one of three things (word lists in ``data/conversation.yaml``):
+
+* **small talk** ("hi", "thanks!", "are you a bot?"): nothing to look up;
+* a **follow-up** ("and how often?", "is that normal?"): it cannot stand alone, so it
+  borrows the topic of the latest earlier question;
+* a **self-contained question**, never rewritten however long the conversation. In a
+  long message, the sentences that ask are the question; the rest is background.
+
+>>> reader = QueryReader.from_package(Analyzer([["microneedling", "micro-needling"]]))
+>>> reader.read("is that normal?", [{"role": "user", "content": "my skin is peeling"}]).context
+'my skin is peeling'
+>>> reader.read("thanks!", []).small_talk
+'thanks'
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ..index.analyzer import Analyzer
+from ..data import load_yaml
+from ..index.analyzer import STOPWORDS, Analyzer
 from ..index.vocabulary import topic_tokens
 from ..schema import Query
+
+MAX_CONTEXT_CHARS = 300
+# Small talk that may open a message without being its point ("ok so ...", "thanks! and").
+_OPENERS = ("acknowledgement", "thanks", "greeting")
+_WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Sentence ends in chat text: punctuation, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def collapse_repeats(words: list[str], longest: int = 30) -> list[str]:
@@ -40,13 +60,6 @@ def sanitize(question: str, limit: int) -> tuple[str, bool]:
     return cleaned[:limit], truncated
 
 
-_ANAPHORA = re.compile(
-    r"^\s*(and|but|also|so|what about|how about|and what about|what if|then|ok(ay)?,?|same)\b"
-    r"|\b(it|its|it's|that|this|those|these|they|them|there|then|one|ones)\b",
-    re.IGNORECASE,
-)
-
-
 def clean_history(history: Sequence[Any] | None) -> list[dict[str, str]]:
     """Keep well-formed turns only; anything odd in a history is ignored, not fatal."""
     turns: list[dict[str, str]] = []
@@ -59,15 +72,169 @@ def clean_history(history: Sequence[Any] | None) -> list[dict[str, str]]:
     return turns
 
 
-def read_query(question: str, history: Sequence[dict[str, str]], analyzer: Analyzer) -> Query:
-    """The question, with the earlier topic when it is a follow-up."""
-    users = [t["content"] for t in history if t["role"] == "user"]
-    if not users:
-        return Query(question)
-    own = topic_tokens(analyzer, question)
-    is_follow_up = len(own) <= 2 or (len(own) <= 4 and _ANAPHORA.search(question) is not None)
-    if not is_follow_up:
-        return Query(question)
-    # The latest earlier user turn with a topic of its own sets the context.
-    earlier = next((u for u in reversed(users) if topic_tokens(analyzer, u)), users[-1])
-    return Query(question, context=" ".join(earlier.split())[:300])
+def words_of(text: str) -> list[str]:
+    """Lower-case words, typographic apostrophes made plain ("Don’t" -> "don't")."""
+    return _WORDS.findall(text.lower().replace("’", "'"))
+
+
+def _phrases(items: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """Phrases as word tuples, longest first (so "thank you" wins over "thank")."""
+    return tuple(sorted({tuple(words_of(p)) for p in items}, key=len, reverse=True))
+
+
+def _starts_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[: len(p)]) == p for p in phrases)
+
+
+@dataclass(frozen=True)
+class QueryReader:
+    """Reads messages in their conversation (see the module docstring)."""
+
+    analyzer: Analyzer
+    continuations: tuple[tuple[str, ...], ...]
+    continuation_ends: tuple[tuple[str, ...], ...]
+    back_references: tuple[tuple[str, ...], ...]
+    max_follow_up_terms: int
+    asking_starts: tuple[tuple[str, ...], ...]
+    core_min_words: int
+    small_talk_kinds: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+
+    @classmethod
+    def from_package(cls, analyzer: Analyzer) -> QueryReader:
+        data = load_yaml("conversation.yaml")
+        return cls(
+            analyzer=analyzer,
+            continuations=_phrases(data["continuations"]),
+            continuation_ends=_phrases(data["continuation_ends"]),
+            back_references=_phrases(data["back_references"]),
+            max_follow_up_terms=int(data["max_follow_up_terms"]),
+            asking_starts=_phrases(data["asking_starts"]),
+            core_min_words=int(data["core_min_words"]),
+            small_talk_kinds=tuple(
+                (kind, _phrases(items)) for kind, items in data["small_talk"].items()
+            ),
+        )
+
+    # -- small talk ----------------------------------------------------------------
+    def small_talk(self, message: str) -> str | None:
+        """The kind of small talk a message is ("thanks", "greeting", ...), or None when
+        it holds anything else ("hi! does it hurt?" is a question)."""
+        words = words_of(message)
+        found: list[str] = []
+        for kind, phrases in self.small_talk_kinds:
+            for phrase in phrases:
+                n = len(phrase)
+                i = 0
+                while i + n <= len(words):
+                    if tuple(words[i : i + n]) == phrase:
+                        found.append(kind)
+                        del words[i : i + n]
+                    else:
+                        i += 1
+        rest = [w for w in words if w.replace("'", "") not in STOPWORDS and not w.isdigit()]
+        if not found or rest:
+            return None
+        order = [kind for kind, _ in self.small_talk_kinds]
+        return min(found, key=order.index)
+
+    # -- the question's core -----------------------------------------------------------
+    def asks(self, sentence: str) -> bool:
+        """Whether a sentence asks something: a "?" or an asking first word."""
+        if "?" in sentence:
+            return True
+        words = words_of(sentence)
+        # A greeting or "so" before the question ("hi so can i ...") is not the start.
+        while words and words[0] in ("hi", "hey", "hello", "hiya", "so", "ok", "okay", "and"):
+            words = words[1:]
+        return _starts_with(words, self.asking_starts)
+
+    def core(self, message: str) -> tuple[str, str]:
+        """(the sentences that ask, the background) of a message.
+
+        Sentences that are only small talk ("ok noted.", "hi!") are never the question.
+        A short message, or one in which no sentence asks, is all question. A short
+        asking sentence with little topic of its own ("is that enough time?") keeps
+        the sentence before it, which it leans on.
+        """
+        sentences = [s.strip() for s in _SENTENCE_END.split(message) if s.strip()]
+        talk = [s for s in sentences if self.small_talk(s) is not None]
+        if talk and len(talk) < len(sentences):
+            sentences = [s for s in sentences if s not in talk]
+            message = " ".join(sentences)
+        if len(message.split()) < self.core_min_words:
+            return message, " ".join(talk)
+        asking = [i for i, s in enumerate(sentences) if self.asks(s)]
+        if not asking or len(asking) == len(sentences):
+            return message, ""
+        keep = set(asking)
+        for i in asking:
+            if i > 0 and len(self.topic_terms(sentences[i])) <= self.max_follow_up_terms:
+                keep.add(i - 1)
+        core = " ".join(s for i, s in enumerate(sentences) if i in keep)
+        background = " ".join([*talk, *(s for i, s in enumerate(sentences) if i not in keep)])
+        return core, background
+
+    # -- follow-ups --------------------------------------------------------------------
+    def topic_terms(self, text: str) -> list[str]:
+        """Terms of a text beyond the domain's generic words ("skin", "session")."""
+        return [t for t in topic_tokens(self.analyzer, text) if not t.isdigit()]
+
+    def is_follow_up(self, question: str) -> bool:
+        """Whether a question cannot stand alone: it continues the previous one ("and
+        at home?", "won't I be red though?"), has no word of its own ("how long?"), or
+        points back with little of its own ("is that normal?")."""
+        words = self._without_pleasantries(words_of(question))
+        terms = [t for t in self.analyzer.tokens(question) if not t.isdigit()]
+        ends = tuple(reversed(words))
+        if (
+            not terms
+            or _starts_with(words, self.continuations)
+            or any(ends[: len(p)] == tuple(reversed(p)) for p in self.continuation_ends)
+        ):
+            return True
+        refers_back = any(
+            tuple(words[i : i + len(p)]) == p
+            for p in self.back_references
+            for i in range(len(words) - len(p) + 1)
+        )
+        return refers_back and len(terms) <= self.max_follow_up_terms
+
+    def _without_pleasantries(self, words: list[str]) -> list[str]:
+        """The words after a leading "ok", "cool, thanks", "got it" ...: "cool, and how
+        often?" continues the conversation as "and how often?" does."""
+        phrases = [p for kind, ps in self.small_talk_kinds if kind in _OPENERS for p in ps]
+        stripped = True
+        while stripped:
+            stripped = False
+            for p in phrases:
+                if len(p) < len(words) and tuple(words[: len(p)]) == p:
+                    words, stripped = words[len(p) :], True
+                    break
+        return words
+
+    def read(self, message: str, history: Sequence[dict[str, str]]) -> Query:
+        """The message as a ``Query``: small talk, a follow-up with its context, or a
+        self-contained question (with the background of a long message kept apart)."""
+        kind = self.small_talk(message)
+        if kind is not None:
+            return Query(message, message=message, small_talk=kind)
+        question, background = self.core(message)
+        context = self._context(history) if self.is_follow_up(question) else None
+        return Query(question, context=context, message=message, background=background)
+
+    def _context(self, history: Sequence[dict[str, str]]) -> str | None:
+        """The topic a follow-up borrows: the latest earlier question that was not small
+        talk, read with its own context when it was a follow-up too."""
+        context: str | None = None
+        for turn in history:
+            if turn["role"] != "user":
+                continue
+            earlier = self.read(turn["content"], [])
+            if earlier.small_talk is not None:
+                continue
+            own = " ".join(earlier.question.split())[:MAX_CONTEXT_CHARS]
+            if self.is_follow_up(earlier.question) and context:
+                # A chain of follow-ups keeps its latest words.
+                own = f"{context} {own}"[-MAX_CONTEXT_CHARS:]
+            context = own
+        return context

@@ -1,7 +1,10 @@
-"""Respond stage: judge a retrieved question, quote the passages, check, build the reply.
+"""Respond stage: judge a retrieved question, pick the quotes, and build the reply.
 
 ``Responder`` holds what answering needs (tuning, model, analyzer, safety rules, answer
-checks, vetted wording); ``Assistant`` (pipeline.py) retrieves and hands it the hits.
+checks, vetted wording); ``Assistant`` (pipeline.py) reads the message, retrieves, and
+hands it the hits. The outcome is ``decide``'s; this module gathers what it reads and
+renders what it decided: an answer leads with the unit that answers, a related reply
+says plainly that the articles do not answer directly, a decline quotes nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import numpy as np
 
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
-from ..schema import Hit, Note, Outcome, Query, Reason, Reply, Verdict
+from ..index.vocabulary import Vocabulary
+from ..schema import Hit, Note, Outcome, Query, Reason, Reply, Role, Verdict
+from ..text import NUMBER
 from ..tuning import Tuning
 from . import cite, compose, gate
 from .checks import AnswerChecks, AnswerTypes
+from .decide import decide
 from .live import Snapshot
 from .retrieve import rerank
 from .safety import SafetyRules, SafetyTopic, add_cautions
@@ -27,19 +33,11 @@ _DOMAIN_WORDS = re.compile(
     r"\b(micro[- ]?needl\w*|derma[- ]?roll\w*|micro[- ]?roll\w*|treatments?|procedure)\b",
     re.IGNORECASE,
 )
-_QUANTITY_QUESTION = (
-    "how often",
-    "how long",
-    "how many",
-    "how soon",
-    "how frequently",
-    "when",
-    "frequency",
-    "interval",
-    "weeks",
-    "months",
-    "apart",
-    "days",
+# A question asking how many, how long, how often: its lead is a unit holding a number.
+_QUANTITY_QUESTION = re.compile(
+    r"\bhow (often|long|many|soon|frequently|far apart|much time)\b|\bwhen\b|"
+    r"\b(frequency|interval|weeks|months|days|apart)\b",
+    re.IGNORECASE,
 )
 
 
@@ -65,10 +63,16 @@ class Readings:
 
 
 def add_notes(body: str, notes: list[Note]) -> str:
-    """The answer text: the urgent note first (bold), the body, then the other notes."""
+    """The answer as text: the urgent note first (bold), framing notes, the body, then
+    the other notes as quotes.
+
+    >>> add_notes("Body.", [Note("safety", "See a doctor."), Note("urgent", "Call now.")])
+    '**Call now.**\\n\\nBody.\\n\\n> See a doctor.'
+    """
     urgent = [f"**{n.text}**" for n in notes if n.kind == "urgent"]
-    rest = [f"> {n.text}" for n in notes if n.kind != "urgent"]
-    return "\n\n".join([*urgent, body, *rest])
+    framing = [n.text for n in notes if n.kind in ("info", "related")]
+    rest = [f"> {n.text}" for n in notes if n.kind not in ("urgent", "info", "related")]
+    return "\n\n".join(p for p in [*urgent, *framing, body, *rest] if p)
 
 
 class Responder:
@@ -98,23 +102,22 @@ class Responder:
         # computed on first use: they depend only on the model, never on a question.
         self._fixed_vectors: dict[str, np.ndarray] = {}
 
-    def readings(self, query: Query, weights: dict[str, float]) -> Readings:
+    # -- readings ------------------------------------------------------------------
+    def readings(self, query: Query, vocabulary: Vocabulary) -> Readings:
         """The query's vector, its focus's, (when it differs) its folded focus's, and for
-        a follow-up the conversation read in order.
+        a follow-up the conversation read in order; embedded in one model call.
 
-        The focus is the question without the domain words every passage shares (the
-        query's own vector again when that changes nothing). The folded focus spells the
-        client's words the articles' way, by the synonym list ("swap out my roller" ->
-        "replace my dermaroller"): one more reading for the similarity the gate and the
-        composer read, since the small model scores casual wording low.
-
-        All are embedded in one call: one model run (shorter texts are padded, and
-        padding is masked out, so the vectors are the same).
+        The focus is the question without the domain words every passage shares; a
+        follow-up with words of its own ("what about the redness?") is focused on them,
+        not on the earlier question, so the earlier topic does not lead its answer. The
+        folded focus spells the client's words the articles' way ("swap out my roller"
+        -> "replace my dermaroller"), since the small model scores casual wording low.
         """
         text = query.text
-        focus = _DOMAIN_WORDS.sub(" ", text)
-        if not weights or focus.split() == text.split():
-            focus = text
+        own = query.question if vocabulary.weights(query.question) else text
+        focus = _DOMAIN_WORDS.sub(" ", own)
+        if not vocabulary.weights(text) or focus.split() == own.split():
+            focus = own
         folded = " ".join(self.analyzer.fold(focus).replace("_", " ").split())
         changed = re.findall(r"\w+", folded) != re.findall(r"\w+", focus.lower())
         others = ([folded] if changed else []) + (
@@ -128,47 +131,36 @@ class Responder:
         """The question embedded as explicitly about the assistant's one subject."""
         return self.embedder.embed([f"{query.text} ({_SUBJECT})"])[0]
 
+    # -- judging -------------------------------------------------------------------
     def judge(
-        self,
-        live: Snapshot,
-        query: Query,
-        hits: list[Hit],
-        rows: list[int],
-        readings: Readings,
-        weights: dict[str, float],
-    ) -> tuple[list[compose.Candidate], Verdict]:
-        """Quotable candidates scored against ``readings``, and the gate's verdict on them."""
-        s = self.tuning
-        question = query.question
+        self, live: Snapshot, query: Query, hits: list[Hit], readings: Readings
+    ) -> tuple[list[compose.Candidate], gate.Signals]:
+        """Quotable candidates scored against ``readings``, and the gate's signals."""
+        vocabulary = live.vocabulary
+        own = vocabulary.weights(query.question)
+        rows = [live.retriever.row_of(h) for h in hits]
         pool = compose.candidates(
             live.index,
             hits,
             rows,
             readings.matrix(),
             self.analyzer,
-            weights,
-            s,
+            own or vocabulary.weights(query.text),
+            self.tuning,
             rank_by=Readings.FOCUS_ROW,
         )
-        similarity = max((c.similarity for c in pool), default=0.0)
-        # Below both bars no typed check runs, so none reads the weights.
-        typed_bar = min(s.gate_typed_similarity, s.gate_min_similarity)
-        verdict = gate.assess(
-            question,
+        signals = gate.assess(
+            query.question,
             hits,
-            similarity,
-            live.vocabulary,
+            max((c.similarity for c in pool), default=0.0),
+            vocabulary,
             self.embedder,
-            min_similarity=s.gate_min_similarity,
-            min_coverage=s.gate_min_coverage,
-            noise_similarity=s.gate_noise_similarity,
+            noise_similarity=self.tuning.gate_noise_similarity,
             follow_up=query.context,
             # The query's vector is the question's too unless a follow-up was rewritten.
-            question_vector=readings.query if query.text == question else None,
-            # The typed checks read the weights to find the question's key term.
-            weigh=similarity >= typed_bar and self.checks.reads_weights(question),
+            question_vector=readings.query if query.context is None else None,
         )
-        return pool, verdict
+        return pool, signals
 
     def reply(
         self,
@@ -176,103 +168,165 @@ class Responder:
         query: Query,
         hits: list[Hit],
         readings: Readings,
-        weights: dict[str, float],
         topics: list[SafetyTopic],
     ) -> Reply:
         """The reply to a retrieved question: judged, quoted, checked, with cautions."""
-        s = self.tuning
+        t = self.tuning
         question = query.question
-        rows = [live.retriever.row_of(h) for h in hits]
-        pool, verdict = self.judge(live, query, hits, rows, readings, weights)
-        if (
-            not verdict.answerable
-            and verdict.coverage >= 1.0
-            and not _DOMAIN_WORDS.search(query.text)
-        ):
+        pool, signals = self.judge(live, query, hits, readings)
+        close = signals.similarity >= t.gate_min_similarity
+        if not close and signals.coverage >= 1.0 and not _DOMAIN_WORDS.search(query.text):
             # Every topic term is in one passage and the question names no subject
             # ("How much does it cost?"): read it as the question about microneedling it is.
             # A stricter bar: the anchored reading makes every passage look a bit closer.
-            anchored = readings.plus(self.anchored_vector(query))
-            pool2, verdict2 = self.judge(live, query, hits, rows, anchored, weights)
-            if verdict2.similarity >= s.gate_anchored_similarity:
-                pool, verdict = pool2, verdict2
+            pool2, signals2 = self.judge(
+                live, query, hits, readings.plus(self.anchored_vector(query))
+            )
+            if signals2.similarity >= t.gate_anchored_similarity:
+                pool, signals = pool2, signals2
+        exclude = [p for topic in topics for p in topic.exclude]
+        pool = [c for c in pool if not any(p.search(c.sentence.text) for p in exclude)]
         known = live.vocabulary.df.keys()
+
         kind = self.answer_types.evidence_for(question)
-        if (
-            kind is not None
-            and not verdict.answerable
-            and verdict.similarity >= s.gate_typed_similarity
-        ):
-            typed = self.checks.evidence(question, pool, verdict, known, kind)
-            if typed is not None:
-                # The sentence holding the asked-for value leads the quotes.
-                pool = [typed, *(c for c in pool if c is not typed)]
-                verdict = dataclasses.replace(verdict, answerable=True, typed_evidence=kind.name)
-        # The chunk whose own sentence answers the question goes first (staff read the
-        # list as "where the answer is"); the gate above judged the retrieval order.
+        typed = None
+        if kind is not None and signals.similarity >= t.gate_typed_similarity:
+            typed = self.checks.evidence(question, pool, signals, known, kind)
+        selection = compose.select(
+            pool,
+            t,
+            lead=typed or self._quantity_lead(question, pool),
+            quantity=bool(_QUANTITY_QUESTION.search(question)),
+        )
+        picked, missing = self.checks.complete(
+            question, selection.picked, pool, signals, known, 1 + t.support_units
+        )
+        if picked and picked[0] is not selection.lead:
+            selection = dataclasses.replace(selection, lead=picked[0], support=picked[1:])
+        referral = any(topic.decline for topic in topics)
+        cautions = [] if referral else self._cautions(live, topics)
+        # A safety topic raised by the question itself (not only by the background of a
+        # long message or an earlier turn) is answered by its caution.
+        asked = self.safety_rules.detect(question)
+        closest = [c for c in pool if c.similarity >= t.sentence_min_similarity]
+        verdict = decide(
+            signals,
+            t,
+            typed=kind.name if typed is not None else None,
+            missing=missing,
+            referral=referral,
+            caution=any(not topic.decline for topic in asked) and bool(cautions),
+            related=bool(closest or cautions),
+        )
+        # The chunk whose own unit answers the question goes first (staff read the list
+        # as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
-        uncovered = any(t.decline for t in topics)
-        answerable = verdict.answerable and not uncovered
+        if verdict.reason is Reason.CAUTION:
+            selection = compose.Selection(lead=cautions[0], support=[])
+            cautions = cautions[1:]
+        return self._render(query, verdict, selection, closest, cautions, topics, hits)
 
-        picked: list[compose.Candidate] = []
-        conflict = False
-        if answerable:
-            exclude = [p for t in topics for p in t.exclude]
-            pool = [c for c in pool if not any(p.search(c.sentence.text) for p in exclude)]
-            quantity_q = any(w in query.text.lower() for w in _QUANTITY_QUESTION)
-            selection = compose.select(pool, s, quantity_question=quantity_q)
-            picked, conflict = selection.picked, selection.conflict
-            picked, missing = self.checks.complete(
-                question, picked, pool, verdict, known, s.max_sentences
-            )
-            if missing is not None:
-                picked = []
-                verdict = dataclasses.replace(
-                    verdict, answerable=False, missing_answer_type=missing
-                )
-        if not uncovered:
-            picked = add_cautions(live, picked, topics, self.analyzer, self._fixed_vectors, s)
+    def _quantity_lead(
+        self, question: str, pool: list[compose.Candidate]
+    ) -> compose.Candidate | None:
+        """For a how-many / how-long / how-often question, the best unit holding a number,
+        if it is about as relevant as the best unit."""
+        if not _QUANTITY_QUESTION.search(question) or not pool:
+            return None
+        best = pool[0].score
+        return next(
+            (
+                c
+                for c in pool
+                if c.score >= best - self.tuning.support_window and NUMBER.search(c.sentence.text)
+            ),
+            None,
+        )
 
+    def _cautions(self, live: Snapshot, topics: list[SafetyTopic]) -> list[compose.Candidate]:
+        return add_cautions(live, [], topics, self.analyzer, self._fixed_vectors, self.tuning)
+
+    # -- rendering -----------------------------------------------------------------
+    def _render(
+        self,
+        query: Query,
+        verdict: Verdict,
+        selection: compose.Selection,
+        closest: list[compose.Candidate],
+        cautions: list[compose.Candidate],
+        topics: list[SafetyTopic],
+        hits: list[Hit],
+    ) -> Reply:
+        """The reply ``verdict`` calls for: an answer leads with its unit; a related reply
+        says it is not a direct answer; a decline quotes nothing."""
         notes = self.notes_for(topics)
-        if not picked:
-            # Safety notes (the urgent one above all) stand even when nothing is quoted.
-            return Reply(
-                answer=add_notes(self.wording["decline"], notes),
-                body=self.wording["decline"],
-                citations=[],
-                abstained=True,
-                safety=[t.name for t in topics],
-                query=query.text,
-                question=question,
-                context=query.context,
-                hits=hits,
-                notes=notes,
-                gate=verdict.to_dict(),
-                outcome=Outcome.DECLINED,
-                reason=Reason.SAFETY_REFERRAL
-                if uncovered
-                else Reason.MISSING_VALUE
-                if verdict.missing_answer_type
-                else Reason.LOW_CONFIDENCE,
-            )
-        body, citations = cite.render(picked, self.wording["answer_lead"])
-        if conflict:
-            body = f"{body}\n\n{self.wording['conflict']}"
+        parts: list[tuple[Role, list[compose.Candidate]]] = []
+        if verdict.outcome is Outcome.ANSWER:
+            shown = selection.picked
+            # A caution the answer itself states is not quoted again.
+            needed = [
+                c
+                for c in cautions
+                if not any(topic.is_caution(p.sentence.text) for topic in topics for p in shown)
+            ]
+            parts = [
+                (Role.LEAD, [selection.lead] if selection.lead else []),
+                (Role.SUPPORT, selection.support),
+                (Role.CAUTION, needed),
+                (Role.MORE, selection.more),
+            ]
+            if selection.conflict:
+                notes.append(Note("conflict", self.wording["conflict"]))
+        elif verdict.outcome is Outcome.RELATED:
+            # The closest passages, unless the cautions are what there is to show.
+            parts = [
+                (Role.RELATED, [] if cautions else closest[: self.tuning.support_units]),
+                (Role.CAUTION, cautions),
+            ]
+            notes.insert(0, Note("related", self.wording["related"]))
+        body, citations = cite.render(parts)
+        if verdict.outcome is Outcome.DECLINED:
+            body = self.wording[
+                "referral" if verdict.reason is Reason.SAFETY_REFERRAL else "decline"
+            ]
         for hit in hits:
-            hit.cited = any(p.chunk.id == hit.chunk.id for p in picked)
+            hit.cited = any(
+                c.doc_id == hit.chunk.doc_id and hit.chunk.start <= c.start < hit.chunk.end
+                for c in citations
+            )
+        more = cite.more_list(citations, self.wording["more"])
         return Reply(
-            answer=add_notes(body, notes),
+            answer=add_notes("\n\n".join(p for p in (body, more) if p), notes),
             body=body,
             citations=citations,
-            abstained=False,
-            safety=[t.name for t in topics],
+            abstained=verdict.outcome is not Outcome.ANSWER,
+            safety=[topic.name for topic in topics],
             query=query.text,
-            question=question,
+            question=query.message or query.question,
             context=query.context,
             hits=hits,
             notes=notes,
             gate=verdict.to_dict(),
-            lead=1,
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+            lead=next((c.n for c in citations if c.role is Role.LEAD), None),
+        )
+
+    def small_talk(self, query: Query) -> Reply:
+        """A short fixed reply to small talk: nothing looked up, nothing quoted."""
+        body = self.wording[f"small_talk_{query.small_talk}"]
+        verdict = Verdict(Outcome.SMALL_TALK, Reason.SMALL_TALK)
+        return Reply(
+            answer=body,
+            body=body,
+            citations=[],
+            abstained=True,
+            safety=[],
+            query=query.question,
+            question=query.message or query.question,
+            gate=verdict.to_dict(),
+            outcome=Outcome.SMALL_TALK,
+            reason=Reason.SMALL_TALK,
         )
 
     def notes_for(self, topics: list[SafetyTopic]) -> list[Note]:

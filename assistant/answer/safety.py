@@ -17,9 +17,12 @@ import numpy as np
 
 from ..data import load_yaml
 from ..index.analyzer import Analyzer
+from ..text import typo_of
 from ..tuning import Tuning
 from . import compose
 from .live import Snapshot
+
+_WORD = re.compile(r"[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,17 @@ class SafetyTopic:
 
 
 class SafetyRules:
-    def __init__(self, topics: list[SafetyTopic]) -> None:
+    """The topics of ``data/safety.yaml`` and the spellings their typos are read as."""
+
+    def __init__(self, topics: list[SafetyTopic], spellings: frozenset[str] = frozenset()) -> None:
         self.topics = topics
+        self.spellings = spellings
 
     @classmethod
     def from_package(cls) -> SafetyRules:
+        data = load_yaml("safety.yaml")
         topics = []
-        for name, spec in load_yaml("safety.yaml")["flags"].items():
+        for name, spec in data["flags"].items():
             topics.append(
                 SafetyTopic(
                     name=name,
@@ -63,10 +70,17 @@ class SafetyRules:
                     ),
                 )
             )
-        return cls(topics)
+        return cls(topics, frozenset(str(w).lower() for w in data.get("spellings", ())))
+
+    def spelled(self, text: str) -> str:
+        """The text with typos of the listed spellings corrected ("im pregant" -> "im
+        pregnant"); other words as they are."""
+        return _WORD.sub(lambda m: typo_of(m.group(), self.spellings) or m.group(), text)
 
     def detect(self, text: str) -> list[SafetyTopic]:
-        found = [t for t in self.topics if t.matches(text)]
+        """The topics a text raises, read as typed and with its typos corrected."""
+        spelled = self.spelled(text)
+        found = [t for t in self.topics if t.matches(text) or t.matches(spelled)]
         if len(found) > 1:
             # The catch-all only adds something when no specific topic matched.
             found = [t for t in found if t.name != "medical_condition"]

@@ -39,7 +39,10 @@ class Analyzer:
         for group in groups:
             canonical = re.sub(r"[\s\-]+", "_", str(group[0]).lower())
             for variant in group:
-                variants[str(variant).lower()] = canonical
+                spelled = str(variant).lower()
+                variants[spelled] = canonical
+                # Phone typing drops apostrophes: "crows feet" is "crow's feet".
+                variants.setdefault(spelled.replace("'", ""), canonical)
         self.canonical = variants
         alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
         self._phrases = re.compile(rf"(?<![a-z0-9_])(?:{alternation})(?![a-z0-9_])")

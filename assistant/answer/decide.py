@@ -1,0 +1,83 @@
+"""The one decision on a message: answer, related, or declined, and why.
+
+Everything that decides an outcome is here, read from the gate's ``Signals`` and the
+answer checks; the thresholds are ``Tuning``'s. In order:
+
+1. a situation the articles do not cover at all (a child, a pet): declined, with notes;
+2. the articles answer it: a close unit and most of the question's terms in one chunk,
+   or a unit holding the asked-for value (a time, a price) — unless what the question
+   asks for (a price, whether it removes X) is in no quote; or the question raises a
+   safety topic ("can I do it while pregnant?") whose caution the articles state;
+3. its key subject is in no article ("laser hair removal", "insurance"): declined;
+4. not about the domain and nothing close: declined as off-topic;
+5. the uncertain middle: related passages, plainly marked as not a direct answer.
+
+>>> from assistant.answer.gate import Signals
+>>> decide(Signals(0.8, 1.0, "pain"), DEFAULT).outcome.value
+'answer'
+>>> decide(Signals(0.2, 0.0, "weather", key_known=False, unknown_share=0.9), DEFAULT).reason.value
+'uncovered_subject'
+"""
+
+from __future__ import annotations
+
+from ..schema import Outcome, Reason, Verdict
+from ..tuning import DEFAULT, Tuning
+from .gate import Signals
+
+__all__ = ["DEFAULT", "decide"]
+
+
+def decide(
+    signals: Signals,
+    tuning: Tuning,
+    *,
+    typed: str | None = None,
+    missing: str | None = None,
+    referral: bool = False,
+    caution: bool = False,
+    related: bool = True,
+) -> Verdict:
+    """The verdict on a question, from its signals.
+
+    ``typed``: the kind of value ("time", "price") a close-enough unit holds for the
+    question; ``missing``: what the question asks for that no quote holds; ``referral``:
+    a safety topic the articles do not cover was raised; ``caution``: the question
+    itself raises a safety topic whose caution the articles state; ``related``: there
+    are passages to show as related (close enough to quote, or cautions).
+    """
+    s, t = signals, tuning
+
+    def verdict(outcome: Outcome, reason: Reason) -> Verdict:
+        return Verdict(
+            outcome,
+            reason,
+            similarity=s.similarity,
+            coverage=s.coverage,
+            key_term=s.key_term,
+            key_known=s.key_known,
+            unknown_terms=s.unknown_terms,
+            unknown_share=s.unknown_share,
+            typed_evidence=typed if outcome is Outcome.ANSWER else None,
+            missing_answer_type=missing,
+            weights=s.weights,
+        )
+
+    if referral:
+        return verdict(Outcome.DECLINED, Reason.SAFETY_REFERRAL)
+    close = s.similarity >= t.gate_min_similarity and s.coverage >= t.gate_min_coverage
+    if (close or typed) and missing is None:
+        return verdict(Outcome.ANSWER, Reason.ANSWERED)
+    if caution:
+        return verdict(Outcome.ANSWER, Reason.CAUTION)
+    if not related:
+        return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
+    if close or typed:
+        return verdict(Outcome.RELATED, Reason.MISSING_VALUE)
+    if not s.key_known and s.unknown_share >= t.uncovered_share:
+        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
+    if not s.domain and s.similarity < t.off_topic_similarity:
+        return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
+    if s.similarity >= t.related_similarity:
+        return verdict(Outcome.RELATED, Reason.LOW_CONFIDENCE)
+    return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
