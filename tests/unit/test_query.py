@@ -1,0 +1,139 @@
+"""How a message is read in its conversation: small talk, follow-up, self-contained, and
+the question's core in a long message. Hand-written examples, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.query import QueryReader
+from assistant.index.analyzer import Analyzer
+
+
+@pytest.fixture(scope="module")
+def reader() -> QueryReader:
+    return QueryReader.from_package(Analyzer.from_package())
+
+
+def turns(*questions: str) -> list[dict[str, str]]:
+    history = []
+    for q in questions:
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": "..."}]
+    return history
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("hi", "greeting"),
+        ("Hello there!", "greeting"),
+        ("thanks so much!!", "thanks"),
+        ("ok", "acknowledgement"),
+        ("bye", "goodbye"),
+        ("are you a real person?", "identity"),
+        ("that's not what i asked", "complaint"),
+        ("what can you do?", "capability"),
+        ("ok thanks, bye", "thanks"),
+        ("👍 ok", "acknowledgement"),
+    ],
+)
+def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) -> None:
+    assert reader.read(message, []).small_talk == kind
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "hi! does microneedling hurt?",
+        "thanks, and how often should I go?",
+        "what is it",
+        "is it safe for humans",
+        "ok so can I wear sunscreen after?",
+    ],
+)
+def test_a_message_with_a_question_is_not_small_talk(reader: QueryReader, message: str) -> None:
+    assert reader.read(message, []).small_talk is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "and how often?",
+        "what about at home?",
+        "is that normal?",
+        "how long?",
+        "cool, and how many times a week can I do it",
+        "won't my face be blotchy though",
+        "why?",
+    ],
+)
+def test_a_message_that_cannot_stand_alone_is_a_follow_up(
+    reader: QueryReader, message: str
+) -> None:
+    query = reader.read(message, turns("my skin is peeling after microneedling"))
+    assert query.context == "my skin is peeling after microneedling"
+    assert query.text.startswith(message.strip())
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Who should avoid microneedling?",
+        "how long does a session take",
+        "is this safe during pregnancy",
+        "can I use retinol the week before my appointment?",
+        "what does a dermaroller cost",
+    ],
+)
+def test_a_self_contained_question_is_never_rewritten(reader: QueryReader, message: str) -> None:
+    query = reader.read(message, turns("does it help with stretch marks", "how many sessions?"))
+    assert query.context is None
+    assert query.text == message
+
+
+def test_small_talk_is_never_the_context_of_a_follow_up(reader: QueryReader) -> None:
+    history = turns("does microneedling help acne scars", "thanks!")
+    assert reader.read("and how often?", history).context == "does microneedling help acne scars"
+
+
+def test_a_chain_of_follow_ups_keeps_the_topic(reader: QueryReader) -> None:
+    history = turns("does microneedling help acne scars", "what about deep ones")
+    context = reader.read("how many sessions for those", history).context
+    assert context == "does microneedling help acne scars what about deep ones"
+
+
+def test_the_core_of_a_long_message_is_its_asking_sentences(reader: QueryReader) -> None:
+    message = (
+        "Hi! I'm 41 with combination skin and I've used a vitamin C serum for years. "
+        "Last spring I had a peel that left me red for a week. "
+        "My sister swears by her dermatologist. "
+        "How long will I be red after microneedling?"
+    )
+    query = reader.read(message, [])
+    assert query.question == "How long will I be red after microneedling?"
+    assert "vitamin C serum" in query.background and "Hi!" in query.background
+    assert query.message == message
+
+
+def test_a_short_asking_sentence_keeps_the_sentence_it_leans_on(reader: QueryReader) -> None:
+    message = (
+        "So I work as a teacher and I have parents evening coming up at school soon. "
+        "My appointment is booked for the Friday before it, in the late afternoon. "
+        "Is that enough?"
+    )
+    assert reader.read(message, []).question == (
+        "My appointment is booked for the Friday before it, in the late afternoon. Is that enough?"
+    )
+
+
+def test_small_talk_sentences_are_not_the_question(reader: QueryReader) -> None:
+    query = reader.read("ok noted. how long does a session take", [])
+    assert query.question == "how long does a session take"
+    assert query.small_talk is None
+
+
+def test_a_statement_without_a_question_is_all_question(reader: QueryReader) -> None:
+    message = (
+        "I have had deep acne scars on both cheeks for twenty years and I have tried "
+        "peels, lasers and every cream there is and I would love to finally see them fade"
+    )
+    assert reader.read(message, []).question == message
