@@ -54,6 +54,7 @@ class Tuning:
     shared_terms_weight: float = 0.3
     chunk_weight: float = 0.05
     aside_penalty: float = 0.05
+    sub_item_penalty: float = 0.05
     support_units: int = 2  # units quoted after the lead
     support_window: float = 0.08  # ... each within this of the best score
     more_units: int = 3  # units listed under "more from the articles"

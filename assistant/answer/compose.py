@@ -111,6 +111,12 @@ def in_list(chunk: Chunk, sentence: Sentence) -> bool:
     return lead.lstrip().startswith(("- ", "* ", "+ "))
 
 
+def nested(chunk: Chunk, sentence: Sentence) -> bool:
+    """Whether the sentence is on an indented list line: a sub-item of the item above."""
+    start = line_start(chunk, sentence) - chunk.start
+    return in_list(chunk, sentence) and chunk.text[start : start + 1] in (" ", "\t")
+
+
 def units(chunk: Chunk) -> list[tuple[Sentence, list[int]]]:
     """Quotable units of a chunk: one list line (an item or a sub-item, all its
     sentences), or one paragraph sentence; each with its sentences' positions."""
@@ -160,15 +166,31 @@ def candidates(
             shared = overlap(analyzer.passage_terms(f"{hit.chunk.section} {unit.text}"), weights)
             relevance = float(max(focus[i] for i in members))
             # Relevance leads; shared rare terms and a well-ranked chunk add to it; a
-            # writer's aside gives way to a plain statement that is as relevant.
+            # writer's aside gives way to a plain statement that is as relevant, and a
+            # sub-item (advice under a point) to the point it elaborates.
             score = (
                 relevance
                 + tuning.shared_terms_weight * shared
                 + tuning.chunk_weight * float(hit.dense_similarity or 0)
                 - (tuning.aside_penalty if style.is_aside(unit.text) else 0.0)
+                - (tuning.sub_item_penalty if nested(hit.chunk, unit) else 0.0)
             )
             out.append(Candidate(hit.chunk, unit, matrix[best], float(sims[best]), score, hit))
     return sorted(out, key=lambda c: -c.score)
+
+
+def _under(cand: Candidate, item: Candidate) -> bool:
+    """Whether ``cand`` is a sub-item of the list item ``item`` (same chunk, below it,
+    only indented lines between)."""
+    if cand.chunk.id != item.chunk.id or not nested(cand.chunk, cand.sentence):
+        return False
+    if not in_list(item.chunk, item.sentence) or nested(item.chunk, item.sentence):
+        return False
+    gap = item.chunk.text[
+        item.sentence.end - item.chunk.start : cand.sentence.start - item.chunk.start
+    ]
+    lines = gap.split("\n")[1:]
+    return bool(lines) and all(line[:1] in (" ", "\t") for line in lines)
 
 
 def _repeats(cand: Candidate, picked: list[Candidate], tuning: Tuning) -> bool:
@@ -192,6 +214,12 @@ def select(
     selection.lead = lead
     best = max(lead.score, ranked[0].score if ranked else lead.score)
     picked = [lead]
+    # A point's own advice (its first sub-item) comes with it: "Peeling/Flaking: ... This
+    # is normal." is followed by what to do about it.
+    advice = next((c for c in ranked if c is not lead and _under(c, lead)), None)
+    if advice is not None and tuning.support_units:
+        selection.support.append(advice)
+        picked.append(advice)
     for cand in ranked:
         if cand is lead or _repeats(cand, picked, tuning):
             continue

@@ -152,9 +152,9 @@ class QueryReader:
         """(the sentences that ask, the background) of a message.
 
         Sentences that are only small talk ("ok noted.", "hi!") are never the question.
-        A short message, or one in which no sentence asks, is all question. A short
-        asking sentence with little topic of its own ("is that enough time?") keeps
-        the sentence before it, which it leans on.
+        A short message, or one in which no sentence asks, is all question. An asking
+        sentence that cannot stand alone ("is that enough time?") keeps the sentence
+        before it, which it leans on.
         """
         sentences = [s.strip() for s in _SENTENCE_END.split(message) if s.strip()]
         talk = [s for s in sentences if self.small_talk(s) is not None]
@@ -168,7 +168,7 @@ class QueryReader:
             return message, ""
         keep = set(asking)
         for i in asking:
-            if i > 0 and len(self.topic_terms(sentences[i])) <= self.max_follow_up_terms:
+            if i > 0 and self.is_follow_up(sentences[i]):
                 keep.add(i - 1)
         core = " ".join(s for i, s in enumerate(sentences) if i in keep)
         background = " ".join([*talk, *(s for i, s in enumerate(sentences) if i not in keep)])

@@ -19,7 +19,7 @@ from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
 from ..schema import Hit, Note, Outcome, Query, Reason, Reply, Role, Verdict
-from ..text import NUMBER
+from ..text import NUMBER, quantities
 from ..tuning import Tuning
 from . import cite, compose, gate
 from .checks import AnswerChecks, AnswerTypes
@@ -33,12 +33,14 @@ _DOMAIN_WORDS = re.compile(
     r"\b(micro[- ]?needl\w*|derma[- ]?roll\w*|micro[- ]?roll\w*|treatments?|procedure)\b",
     re.IGNORECASE,
 )
-# A question asking how many, how long, how often: its lead is a unit holding a number.
+# A question asking how many, how long, how often: its lead is a unit holding a number
+# (for a time, a span of time: "15-30 minutes", "4-6 weeks").
 _QUANTITY_QUESTION = re.compile(
     r"\bhow (often|long|many|soon|frequently|far apart|much time)\b|\bwhen\b|"
     r"\b(frequency|interval|weeks|months|days|apart)\b",
     re.IGNORECASE,
 )
+_COUNT_QUESTION = re.compile(r"\bhow many\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -107,17 +109,15 @@ class Responder:
         """The query's vector, its focus's, (when it differs) its folded focus's, and for
         a follow-up the conversation read in order; embedded in one model call.
 
-        The focus is the question without the domain words every passage shares; a
-        follow-up with words of its own ("what about the redness?") is focused on them,
-        not on the earlier question, so the earlier topic does not lead its answer. The
-        folded focus spells the client's words the articles' way ("swap out my roller"
-        -> "replace my dermaroller"), since the small model scores casual wording low.
+        The focus is the query (a follow-up with the question it leans on) without the
+        domain words every passage shares. The folded focus spells the client's words
+        the articles' way ("swap out my roller" -> "replace my dermaroller"), since the
+        small model scores casual wording low.
         """
         text = query.text
-        own = query.question if vocabulary.weights(query.question) else text
-        focus = _DOMAIN_WORDS.sub(" ", own)
-        if not vocabulary.weights(text) or focus.split() == own.split():
-            focus = own
+        focus = _DOMAIN_WORDS.sub(" ", text)
+        if not vocabulary.weights(text) or focus.split() == text.split():
+            focus = text
         folded = " ".join(self.analyzer.fold(focus).replace("_", " ").split())
         changed = re.findall(r"\w+", folded) != re.findall(r"\w+", focus.lower())
         others = ([folded] if changed else []) + (
@@ -233,12 +233,13 @@ class Responder:
         if it is about as relevant as the best unit."""
         if not _QUANTITY_QUESTION.search(question) or not pool:
             return None
+        holds = NUMBER.search if _COUNT_QUESTION.search(question) else quantities
         best = pool[0].score
         return next(
             (
                 c
                 for c in pool
-                if c.score >= best - self.tuning.support_window and NUMBER.search(c.sentence.text)
+                if c.score >= best - self.tuning.support_window and holds(c.sentence.text)
             ),
             None,
         )
