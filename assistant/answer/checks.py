@@ -17,6 +17,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from ..data import load_yaml
+from ..data import pattern as _pattern
 from ..index.analyzer import Analyzer
 from .compose import Candidate, overlap
 from .gate import Signals
@@ -27,11 +28,6 @@ class AnswerType:
     name: str
     question: re.Pattern[str]
     answer: re.Pattern[str]
-
-
-def _pattern(text: str) -> re.Pattern[str]:
-    # Long patterns are folded over lines in the YAML file; the folds are not spaces.
-    return re.compile("".join(line.strip() for line in text.splitlines()), re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..data import load_yaml
+from ..data import domain_pattern, load_yaml
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
 from ..schema import Chunk, Hit, Sentence
 from ..text import quantities
 from ..tuning import Tuning
 
-CONTINUATION = re.compile(
-    r"^(This|These|That|Those|It|They|Them|Its|Their|Both|Because|Still|However)\b"
-)
+CONTINUATION = domain_pattern("continuation", flags=0)
 _WORD = re.compile(r"[a-z’']+")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data import domain_pattern
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
@@ -23,11 +24,7 @@ from ..schema import Chunk, Hit
 
 _WORD = re.compile(r"\S+")
 # Words that put a question in the domain even when nothing else in it is known.
-_DOMAIN = re.compile(
-    r"\b(micro[- ]?needl\w*|derma[- ]?(roll|pen)\w*|micro[- ]?roll\w*|skin\w*|face|facial|"
-    r"scars?|wrinkles?|pores?|acne|collagen|treatments?|sessions?|procedure)\b",
-    re.IGNORECASE,
-)
+_DOMAIN = domain_pattern("domain")
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:

@@ -142,9 +142,9 @@ class QueryReader:
         """Whether a sentence asks something: a "?" or an asking first word."""
         if "?" in sentence:
             return True
-        words = words_of(sentence)
-        # A greeting or "so" before the question ("hi so can i ...") is not the start.
-        while words and words[0] in ("hi", "hey", "hello", "hiya", "so", "ok", "okay", "and"):
+        # A greeting or "so" before the question ("hi so can i ...") is not its start.
+        words = self._without_pleasantries(words_of(sentence))
+        while words and _starts_with(words, self.continuations) and words[0] == "so":
             words = words[1:]
         return _starts_with(words, self.asking_starts)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import domain_pattern
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
@@ -29,18 +30,10 @@ from .retrieve import rerank
 from .safety import SafetyRules, SafetyTopic, add_cautions
 
 _SUBJECT = "microneedling"
-_DOMAIN_WORDS = re.compile(
-    r"\b(micro[- ]?needl\w*|derma[- ]?roll\w*|micro[- ]?roll\w*|treatments?|procedure)\b",
-    re.IGNORECASE,
-)
-# A question asking how many, how long, how often: its lead is a unit holding a number
-# (for a time, a span of time: "15-30 minutes", "4-6 weeks").
-_QUANTITY_QUESTION = re.compile(
-    r"\bhow (often|long|many|soon|frequently|far apart|much time)\b|\bwhen\b|"
-    r"\b(frequency|interval|weeks|months|days|apart)\b",
-    re.IGNORECASE,
-)
-_COUNT_QUESTION = re.compile(r"\bhow many\b", re.IGNORECASE)
+# The patterns of data/domain.yaml, compiled once.
+_DOMAIN_WORDS = domain_pattern("subject")
+_QUANTITY_QUESTION = domain_pattern("quantity_question")
+_COUNT_QUESTION = domain_pattern("count_question")
 
 
 @dataclass(frozen=True)

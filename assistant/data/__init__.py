@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,17 @@ def read_text(name: str) -> str:
 def load_yaml(name: str) -> Any:
     """A data file parsed as YAML."""
     return yaml.safe_load(read_text(name))
+
+
+def pattern(text: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    """A regex from a data file; long ones are folded over lines, and the folds are not
+    spaces."""
+    return re.compile("".join(line.strip() for line in text.splitlines()), flags)
+
+
+def domain_pattern(name: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    """One of the patterns of ``domain.yaml``."""
+    return pattern(load_yaml("domain.yaml")[name], flags)
 
 
 def load_wording() -> dict[str, str]:

@@ -7,12 +7,13 @@ import difflib
 import math
 import re
 
+from ..data import load_yaml
 from ..schema import Chunk
 from .analyzer import Analyzer
 
 _WORD = re.compile(r"\S+")
-# Words that carry no topic of their own in this domain.
-_GENERIC = {"microneedl", "dermarol", "skin", "session", "face", "do", "get", "make", "use"}
+# Terms every passage shares: they carry no topic (data/domain.yaml).
+_GENERIC = frozenset(load_yaml("domain.yaml")["generic_terms"])
 
 
 def topic_tokens(analyzer: Analyzer, text: str) -> list[str]:

@@ -105,5 +105,8 @@ def test_selection_leads_with_the_given_unit_and_keeps_support_close(tmp_path: P
         p.vector = np.eye(len(pool))[i]
     selection = compose.select(pool, DEFAULT, lead=pool[2], quantity=False)
     assert selection.lead is pool[2]
-    assert all(p.score >= 1.0 - DEFAULT.support_window for p in selection.support)
+    # The lead item's own advice comes first, whatever its score; the rest are close.
+    advice, *others = selection.support
+    assert advice.sentence.text.endswith("Apply a cool compress. Do not pick.")
+    assert all(p.score >= 1.0 - DEFAULT.support_window for p in others)
     assert len(selection.support) <= DEFAULT.support_units
