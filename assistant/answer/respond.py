@@ -34,6 +34,9 @@ _SUBJECT = "microneedling"
 _DOMAIN_WORDS = domain_pattern("subject")
 _QUANTITY_QUESTION = domain_pattern("quantity_question")
 _COUNT_QUESTION = domain_pattern("count_question")
+_FREQUENCY_QUESTION = domain_pattern("frequency_question")
+_DURATION_QUESTION = domain_pattern("duration_question")
+_INTERVAL = domain_pattern("interval_marker")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,18 @@ def add_notes(body: str, notes: list[Note]) -> str:
     framing = [n.text for n in notes if n.kind in ("info", "related")]
     rest = [f"> {n.text}" for n in notes if n.kind not in ("urgent", "info", "related")]
     return "\n\n".join(p for p in [*urgent, *framing, body, *rest] if p)
+
+
+def _holds_quantity(question: str, text: str) -> bool:
+    """Whether ``text`` states the kind of number the question asks for: an interval for
+    how often, a count for how many, a span that is no interval for how long."""
+    if _FREQUENCY_QUESTION.search(question):
+        return bool(NUMBER.search(text) and _INTERVAL.search(text))
+    if _COUNT_QUESTION.search(question):
+        return bool(NUMBER.search(text))
+    if _DURATION_QUESTION.search(question):
+        return bool(quantities(text)) and not _INTERVAL.search(text)
+    return bool(quantities(text))
 
 
 class Responder:
@@ -185,6 +200,12 @@ class Responder:
         typed = None
         if kind is not None and signals.similarity >= t.gate_typed_similarity:
             typed = self.checks.evidence(question, pool, signals, known, kind)
+        if (
+            typed is not None
+            and _QUANTITY_QUESTION.search(question)
+            and not _holds_quantity(question, typed.sentence.text)
+        ):
+            typed = self._quantity_lead(question, pool) or typed
         selection = compose.select(
             pool,
             t,
@@ -215,8 +236,10 @@ class Responder:
         # as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
         if verdict.reason is Reason.CAUTION:
-            selection = compose.Selection(lead=cautions[0], support=[])
-            cautions = cautions[1:]
+            # The caution closest to what was asked leads ("infected" -> reschedule).
+            lead = max(cautions, key=lambda c: float(c.vector @ readings.query))
+            selection = compose.Selection(lead=lead, support=[])
+            cautions = [c for c in cautions if c is not lead]
         return self._render(query, verdict, selection, closest, cautions, topics, hits)
 
     def _quantity_lead(
@@ -226,13 +249,14 @@ class Responder:
         if it is about as relevant as the best unit."""
         if not _QUANTITY_QUESTION.search(question) or not pool:
             return None
-        holds = NUMBER.search if _COUNT_QUESTION.search(question) else quantities
+
         best = pool[0].score
         return next(
             (
                 c
                 for c in pool
-                if c.score >= best - self.tuning.support_window and holds(c.sentence.text)
+                if c.score >= best - self.tuning.support_window
+                and _holds_quantity(question, c.sentence.text)
             ),
             None,
         )
