@@ -85,12 +85,12 @@ def ingest_main(argv: list[str]) -> int:
 
 
 def _print_reply(reply_dict: dict) -> None:
+    """The answer (its quotes carry their [n]), then where each [n] comes from."""
     print(reply_dict["answer"])
     if reply_dict["citations"]:
         print("\nSources:")
         for c in reply_dict["citations"]:
-            print(f"[{c['n']}] {c['title']} — {c['section']}")
-            print(f"    “{c['text']}”")
+            print(f"[{c['n']}] {c['title']} — {c['section']} (characters {c['start']}–{c['end']})")
 
 
 def main(argv: list[str] | None = None) -> int:

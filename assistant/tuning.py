@@ -10,7 +10,22 @@ and tests do) and reports the effect on every eval set and the latest blind firs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# The answer stage's heuristics, each of which can be switched off (``Tuning.off``) to
+# measure what it is worth: ``python -m evals.ablate`` runs a case set once per switch.
+HEURISTICS = (
+    "anchored",  # a subject-less question is also read as about microneedling
+    "typed_evidence",  # a unit holding the asked-for value answers below the bar
+    "answer_checks",  # a price / effect asked for must be in a quote, else related
+    "chit_chat",  # unknown words the question means the same without do not count
+    "folded_reading",  # the question also read in the articles' spelling (synonyms)
+    "conversation_reading",  # a follow-up also read as the conversation in order
+    "other_views",  # for a how-long question, every article's figure is quoted
+    "quantity_lead",  # a how-long / how-many question leads with a unit holding one
+    "advice",  # a list item's own advice (its sub-item) comes with it
+    "caution_answer",  # a safety question is answered by its caution
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,15 @@ class Tuning:
     # -- the offline support check (evals/support_labels.jsonl, 2026-11-21) -------------
     support_min_similarity: float = 0.65
     support_min_recall: float = 0.6
+
+    # -- experiments ---------------------------------------------------------------------
+    # Heuristics switched off (names from ``HEURISTICS``); empty in production.
+    off: frozenset[str] = field(default_factory=frozenset)
+
+    def on(self, heuristic: str) -> bool:
+        """Whether a heuristic of ``HEURISTICS`` is in use."""
+        assert heuristic in HEURISTICS, heuristic
+        return heuristic not in self.off
 
 
 DEFAULT = Tuning()

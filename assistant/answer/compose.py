@@ -215,6 +215,8 @@ def select(
     # A point's own advice (its first sub-item) comes with it: "Peeling/Flaking: ... This
     # is normal." is followed by what to do about it.
     advice = next((c for c in ranked if c is not lead and _under(c, lead)), None)
+    if not tuning.on("advice"):
+        advice = None
     if advice is not None and tuning.support_units:
         selection.support.append(advice)
         picked.append(advice)
@@ -230,7 +232,7 @@ def select(
         else:
             continue
         picked.append(cand)
-    if quantity:
+    if quantity and tuning.on("other_views"):
         _add_other_views(ranked, selection, tuning)
     return selection
 

@@ -128,8 +128,10 @@ class Responder:
             focus = text
         folded = " ".join(self.analyzer.fold(focus).replace("_", " ").split())
         changed = re.findall(r"\w+", folded) != re.findall(r"\w+", focus.lower())
-        others = ([folded] if changed else []) + (
-            [query.conversation] if query.conversation is not None else []
+        others = ([folded] if changed and self.tuning.on("folded_reading") else []) + (
+            [query.conversation]
+            if query.conversation is not None and self.tuning.on("conversation_reading")
+            else []
         )
         texts = list(dict.fromkeys([text, focus, *others]))
         vectors = dict(zip(texts, self.embedder.embed(texts), strict=True))
@@ -163,7 +165,10 @@ class Responder:
             max((c.similarity for c in pool), default=0.0),
             vocabulary,
             self.embedder,
-            noise_similarity=self.tuning.gate_noise_similarity,
+            # Switched off, no unknown word is ever chit-chat.
+            noise_similarity=self.tuning.gate_noise_similarity
+            if self.tuning.on("chit_chat")
+            else 2.0,
             follow_up=query.context,
             # The query's vector is the question's too unless a follow-up was rewritten.
             question_vector=readings.query if query.context is None else None,
@@ -183,7 +188,12 @@ class Responder:
         question = query.question
         pool, signals = self.judge(live, query, hits, readings)
         close = signals.similarity >= t.gate_min_similarity
-        if not close and signals.coverage >= 1.0 and not _DOMAIN_WORDS.search(query.text):
+        if (
+            not close
+            and signals.coverage >= 1.0
+            and not _DOMAIN_WORDS.search(query.text)
+            and t.on("anchored")
+        ):
             # Every topic term is in one passage and the question names no subject
             # ("How much does it cost?"): read it as the question about microneedling it is.
             # A stricter bar: the anchored reading makes every passage look a bit closer.
@@ -198,7 +208,11 @@ class Responder:
 
         kind = self.answer_types.evidence_for(question)
         typed = None
-        if kind is not None and signals.similarity >= t.gate_typed_similarity:
+        if (
+            kind is not None
+            and signals.similarity >= t.gate_typed_similarity
+            and t.on("typed_evidence")
+        ):
             typed = self.checks.evidence(question, pool, signals, known, kind)
         if (
             typed is not None
@@ -215,6 +229,8 @@ class Responder:
         picked, missing = self.checks.complete(
             question, selection.picked, pool, signals, known, 1 + t.support_units
         )
+        if not t.on("answer_checks"):
+            picked, missing = selection.picked, None
         if picked and picked[0] is not selection.lead:
             selection = dataclasses.replace(selection, lead=picked[0], support=picked[1:])
         referral = any(topic.decline for topic in topics)
@@ -229,7 +245,9 @@ class Responder:
             typed=kind.name if typed is not None else None,
             missing=missing,
             referral=referral,
-            caution=any(not topic.decline for topic in asked) and bool(cautions),
+            caution=any(not topic.decline for topic in asked)
+            and bool(cautions)
+            and t.on("caution_answer"),
             related=bool(closest or cautions),
         )
         # The chunk whose own unit answers the question goes first (staff read the list
@@ -247,7 +265,11 @@ class Responder:
     ) -> compose.Candidate | None:
         """For a how-many / how-long / how-often question, the best unit holding a number,
         if it is about as relevant as the best unit."""
-        if not _QUANTITY_QUESTION.search(question) or not pool:
+        if (
+            not _QUANTITY_QUESTION.search(question)
+            or not pool
+            or not self.tuning.on("quantity_lead")
+        ):
             return None
 
         best = pool[0].score
