@@ -3,6 +3,7 @@ itself is run by hand (``python -m evals.bench``), not here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +146,84 @@ def test_node_offsets_map_to_the_section_that_holds_the_midpoint() -> None:
     assert section_at(chunks, second.start - 2) in {chunks[0].section, second.section}
     spanning = sections_between(chunks, chunks[0].start, second.end)
     assert spanning == [chunks[0].section, second.section]
+
+
+# -- the llama-index side-by-side: text-based relevance ----------------------------------
+@dataclass(frozen=True)
+class FakeChunk:
+    doc_id: str
+    section: str
+    start: int
+    end: int
+
+
+def test_text_overlap_relevance_on_a_hand_made_example() -> None:
+    from evals.bench import Span, gold_spans, overlaps, rank_scores, relevance
+
+    chunks = [
+        FakeChunk("a", "Intro", 0, 100),
+        FakeChunk("a", "Care", 120, 200),  # 100:120 is a heading line, in no chunk
+        FakeChunk("a", "Care > Sun", 200, 300),
+        FakeChunk("a", "Cost", 320, 400),
+        FakeChunk("b", "Care", 0, 50),  # same section name, another document
+    ]
+    gold = gold_spans(chunks, [{"doc_id": "a", "section": "Care"}])
+    assert gold == [Span("a", 120, 200), Span("a", 200, 300)]  # the section and its child
+    assert overlaps(Span("a", 290, 330), gold)  # ten characters of "Care > Sun"
+    assert not overlaps(Span("a", 300, 400), gold)  # starts where the gold text ends
+    assert not overlaps(Span("a", 100, 120), gold)  # only the heading line
+    assert not overlaps(Span("b", 0, 50), gold)  # right offsets, wrong document
+    assert overlaps(Span("a", 0, 1000), gold)  # a passage holding the whole file
+    ranked = [Span("a", 0, 90), None, Span("a", 150, 160), Span("a", 250, 260)]
+    rels = relevance(ranked, gold)
+    assert rels == (False, False, True, True)  # None: a passage that could not be placed
+    assert rank_scores(rels, k=5) == (1.0, 1 / 3)
+    assert rank_scores(rels, k=2) == (0.0, 0.0)
+
+
+def test_a_node_is_placed_by_checked_offsets_or_by_its_text() -> None:
+    from evals.bench import locate
+
+    text = "Heading\n\nSun care matters. Wear sunscreen daily.\n"  # the quote: 27:48
+    assert locate(text, "Wear sunscreen daily.", 27, 48) == (27, 48)
+    assert locate(text, "Wear sunscreen daily.", 0, 21) == (27, 48)  # wrong offsets: searched
+    assert locate(text, "Wear sunscreen daily.", None, None) == (27, 48)
+    assert locate(text, "Not in the file.", None, None) is None
+
+
+def test_text_relevance_agrees_with_sections_for_the_projects_own_chunks() -> None:
+    """Chunks never overlap, so scoring our chunks on text changes nothing: a chunk
+    overlaps a section's text exactly when it is in that section (or under it)."""
+    from assistant.ingest.chunking import chunk_document
+    from assistant.ingest.corpus import load_corpus
+    from evals.bench import Span, gold_spans, overlaps
+    from evals.cases import section_matches
+
+    docs, errors = load_corpus(CORPUS)
+    assert not errors
+    chunks = [c for doc in docs for c in chunk_document(doc)]
+    for doc_id, section in {(c.doc_id, c.section) for c in chunks}:
+        gold = gold_spans(chunks, [{"doc_id": doc_id, "section": section}])
+        for c in chunks:
+            expected = c.doc_id == doc_id and section_matches(c.section, section)
+            assert overlaps(Span(c.doc_id, c.start, c.end), gold) == expected
+
+
+def test_bootstrap_intervals_are_fixed_and_hold_the_mean() -> None:
+    from evals.bench import bootstrap, paired_difference
+
+    values = [1.0] * 30 + [0.0] * 10
+    first, again = bootstrap(values), bootstrap(values)
+    assert first == again  # a fixed seed: a re-run prints the same interval
+    assert first.mean == 0.75 and first.n == 40
+    assert 0.55 < first.low < 0.75 < first.high < 0.9
+    assert bootstrap([1.0, 1.0]).text() == "1.000 [1.000, 1.000]"
+    same = paired_difference(values, values)
+    assert (same.mean, same.low, same.high) == (0.0, 0.0, 0.0)
+    assert same.verdict() == "not separable"
+    assert paired_difference([1.0] * 20, [0.0] * 20).verdict() == "ahead"
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_difference([1.0], [1.0, 0.0])
 
 
 # -- plain llama-index, on a tiny input --------------------------------------------------

@@ -12,6 +12,7 @@ this same package run as ``python -m evals.bench _worker ...``, and their peak m
 be the assistant's, not the benchmark's.
 """
 
+from .bootstrap import Estimate, bootstrap, paired_difference
 from .cli import BENCHES, main
 from .context import Context
 from .embed import embedding_texts, throughput
@@ -21,6 +22,7 @@ from .load import ENDPOINTS, measure_load
 from .plan import FULL, QUICK, SECTIONS, TARGETS, Plan
 from .report import Row, Section, Table, render
 from .scale_worker import worker_main
+from .spans import Span, gold_spans, locate, overlaps, rank_scores, relevance
 
 __all__ = [
     "BENCHES",
@@ -30,17 +32,26 @@ __all__ = [
     "SECTIONS",
     "TARGETS",
     "Context",
+    "Estimate",
     "Plan",
     "Row",
     "Section",
+    "Span",
     "Table",
+    "bootstrap",
     "build_llamaindex",
     "corpus_doc_ids",
     "embedding_texts",
+    "gold_spans",
     "llama_quality",
+    "locate",
     "main",
     "measure_load",
     "our_quality",
+    "overlaps",
+    "paired_difference",
+    "rank_scores",
+    "relevance",
     "render",
     "section_at",
     "sections_between",
