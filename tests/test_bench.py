@@ -133,21 +133,6 @@ def test_embedding_texts_are_about_450_characters() -> None:
     assert len(set(texts)) == len(texts)
 
 
-def test_node_offsets_map_to_the_section_that_holds_the_midpoint() -> None:
-    from assistant.ingest.chunking import chunk_document
-    from assistant.ingest.corpus import read_document
-    from evals.bench import section_at, sections_between
-
-    doc = read_document(CORPUS / "microneedling-benefits-and-cautions.md")
-    chunks = chunk_document(doc)
-    second = chunks[1]
-    assert section_at(chunks, (second.start + second.end) // 2) == second.section
-    # A heading line sits between chunks: it maps to the nearest chunk.
-    assert section_at(chunks, second.start - 2) in {chunks[0].section, second.section}
-    spanning = sections_between(chunks, chunks[0].start, second.end)
-    assert spanning == [chunks[0].section, second.section]
-
-
 # -- the llama-index side-by-side: text-based relevance ----------------------------------
 @dataclass(frozen=True)
 class FakeChunk:
@@ -226,28 +211,105 @@ def test_bootstrap_intervals_are_fixed_and_hold_the_mean() -> None:
         paired_difference([1.0], [1.0, 0.0])
 
 
-# -- plain llama-index, on a tiny input --------------------------------------------------
+# -- the llama-index side-by-side, on a tiny input ---------------------------------------
+TINY_CASES = [
+    {
+        "id": "tiny-pain",
+        "category": "answerable",
+        "history": [],
+        "question": "Is the treatment painful?",
+        "expect": "answer",
+        "gold_sources": [
+            {"doc_id": "womens-health-microneedling-basics", "section": "What’s the Pain Like?"}
+        ],
+        "required_facts": [],
+        "forbidden": [],
+        "notes": "",
+    },
+    {
+        "id": "tiny-follow-up",
+        "category": "multi_turn",
+        "history": [
+            {"role": "user", "content": "How often do you need treatments?"},
+            {"role": "assistant", "content": "A series of treatments is recommended."},
+        ],
+        "question": "And to keep the results?",
+        "expect": "answer",
+        "gold_sources": [
+            {
+                "doc_id": "womens-health-microneedling-basics",
+                "section": "How Often Do You Need Treatments to Maintain Results?",
+            }
+        ],
+        "required_facts": [],
+        "forbidden": [],
+        "notes": "",
+    },
+]
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_llamaindex_baseline_runs_on_a_tiny_input(bot, embedder) -> None:
-    from llama_index.core import Settings as LlamaSettings
+def test_side_by_side_runs_on_a_tiny_input(bot, tmp_path) -> None:
+    import json
 
-    from evals.bench import build_llamaindex, corpus_doc_ids, llama_quality, our_quality
-    from evals.cases import load_cases
+    from evals.bench import case_sets, corpus_files, peer_query, score_set
+    from evals.bench.llamaindex import (
+        conversation_table,
+        differences_table,
+        passages_table,
+        results_table,
+    )
+    from evals.bench.peers import build_peers, settings_state
 
-    files, doc_ids = corpus_doc_ids(bot)
-    tiny = [f for f in files if f.name == "womens-health-microneedling-basics.md"]
-    baseline = build_llamaindex(tiny, doc_ids, embedder)
-    assert baseline.nodes >= 1
-    cases = [c for c in load_cases() if c.gold_sources and c.id in ("ans-cost-01", "ans-pain-01")]
-    strict, lenient = llama_quality(baseline, bot, cases)
-    assert set(strict) == {"hit@1", "hit@5", "mrr"}
-    assert all(0.0 <= v <= 1.0 for v in strict.values())
-    assert all(lenient[k] >= strict[k] for k in strict)
-    ours = our_quality(bot, cases, rewrite=True)
-    assert ours["hit@5"] == 1.0
-    # Built explicitly: llama-index's global Settings must not have been touched.
-    assert LlamaSettings._embed_model is None
-    assert LlamaSettings._transformations is None
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in TINY_CASES), encoding="utf-8")
+    tiny = case_sets([path])[-1]
+    assert (tiny.name, [c.id for c in tiny.cases]) == ("tiny", ["tiny-pain", "tiny-follow-up"])
+    earlier, question = peer_query(tiny.cases[1]).split("\n")
+    assert (earlier, question) == ("How often do you need treatments?", "And to keep the results?")
+
+    files, doc_ids = corpus_files(bot)
+    one = [f for f in files if f.name == "womens-health-microneedling-basics.md"]
+    before = settings_state()
+    peers = build_peers(one, doc_ids, bot.embedder)
+    scores = score_set(tiny, bot, peers)
+    assert settings_state() == before  # llama-index's global Settings never touched
+
+    assert scores.cases == 2 and scores.no_gold_text == [] and scores.unplaced == 0
+    for system in ("project", "defaults", "pipeline"):
+        for metric in ("hit@5", "mrr@5", "hit@8", "mrr@8"):
+            assert len(scores.values[f"{system}|{metric}"]) == 2
+            assert all(0.0 <= v <= 1.0 for v in scores.values[f"{system}|{metric}"])
+    assert set(scores.values["project|cited"]) <= {0.0, 1.0}
+    # The default 1024-token splitter makes this 3.6k-character article one node, and a
+    # node holding the whole file overlaps every gold section of it: rank 1 every time.
+    defaults = next(p for p in peers if p.key == "defaults")
+    assert len(defaults.nodes) == 1
+    assert scores.values["defaults|mrr@5"] == [1.0, 1.0]
+    # Only the follow-up has a history: one figure each, with and without it.
+    assert {k: len(v) for k, v in scores.history.items()} == {
+        "project|hit@5": 1,
+        "defaults|hit@5": 1,
+        "defaults|alone hit@5": 1,
+        "pipeline|hit@5": 1,
+        "pipeline|alone hit@5": 1,
+    }
+    names = {"project": "project"} | {p.key: p.label for p in peers}
+    assert len(results_table([scores], names).rows) == 3
+    assert len(differences_table([scores]).rows) == 1
+    assert len(conversation_table(scores, peers).rows) == 3
+    assert passages_table(scores, peers, 81).rows[1][1] == "1"
+
+
+def test_bench_rejects_a_bad_case_file_before_running(tmp_path, capsys) -> None:
+    from evals.bench import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert main(["--only", "llamaindex", "--cases", str(bad)]) == 2
+    assert "bad.jsonl:1: missing fields" in capsys.readouterr().err
+    assert main(["--only", "llamaindex", "--cases", str(tmp_path / "none.jsonl")]) == 2
+    assert "none.jsonl" in capsys.readouterr().err
 
 
 # -- load: the clients against the real app ----------------------------------------------
