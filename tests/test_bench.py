@@ -211,6 +211,22 @@ def test_bootstrap_intervals_are_fixed_and_hold_the_mean() -> None:
         paired_difference([1.0], [1.0, 0.0])
 
 
+def test_splice_replaces_a_section_and_its_rows_with_targets() -> None:
+    from evals.bench import Row, Section, render, splice
+
+    old = Section("b", "B", rows=[Row("b figure", "1", "≤ 2", True)], notes=["old b"])
+    other = Section("a", "A", rows=[Row("a figure", "5", "≤ 9", True)], notes=["kept"])
+    report = render([other, old], {"Date": "day one"})
+    new = Section("b", "B", rows=[Row("b figure, new", "3", "≤ 2", False)], notes=["new b"])
+    spliced = splice(report, [new], "day two")
+    assert "- **Date**: day one" in spliced
+    assert "- **Re-run since the full run**: B (day two)" in spliced
+    assert "| a figure | 5 | ≤ 9 | yes |  |" in spliced and "- kept" in spliced
+    assert "b figure |" not in spliced and "old b" not in spliced
+    assert spliced.count("| b figure, new | 3 | ≤ 2 | **no** |  |") == 2  # top table + B
+    assert spliced.index("## B") > spliced.index("## A")
+
+
 # -- the llama-index side-by-side, on a tiny input ---------------------------------------
 TINY_CASES = [
     {

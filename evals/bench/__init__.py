@@ -20,7 +20,7 @@ from .context import Context
 from .embed import embedding_texts, throughput
 from .load import ENDPOINTS, measure_load
 from .plan import FULL, QUICK, SECTIONS, TARGETS, Plan
-from .report import Row, Section, Table, render
+from .report import Row, Section, Table, render, splice
 from .scale_worker import worker_main
 from .sidebyside import case_sets, corpus_files, peer_query, score_set
 from .spans import Span, gold_spans, locate, overlaps, rank_scores, relevance
@@ -54,6 +54,7 @@ __all__ = [
     "relevance",
     "render",
     "score_set",
+    "splice",
     "throughput",
     "worker_main",
 ]

@@ -17,7 +17,8 @@ Sections (``--only`` picks some; all run by default):
 Every figure is the median over several runs and each row says how many. The report is
 printed as Markdown and written to ``--out``: ``evals/BENCHMARKS.md`` for a full run, else
 ``evals/out/bench.md`` (git-ignored), so a partial or quick run never replaces the full
-report. Raw numbers go to ``evals/out/bench.json``.
+report. Raw numbers go to ``evals/out/bench.json``. ``--update-report`` puts the sections
+of a partial run into ``evals/BENCHMARKS.md`` in place of the old ones, the rest kept.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from .llamaindex import bench_llamaindex
 from .load import bench_load
 from .machine import cpu_model, load_average, log, mem_total_gib, versions
 from .plan import FULL, FULL_REPORT, OUT_DIR, QUICK, SECTIONS, Plan
-from .report import Section, render
+from .report import Section, render, splice
 from .scale import bench_scale
 from .scale_worker import worker_main
 from .warm import bench_warm
@@ -102,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="more case sets (JSONL) for the llamaindex section, e.g. a blind set",
     )
+    parser.add_argument(
+        "--update-report",
+        action="store_true",
+        help="splice this run's sections into evals/BENCHMARKS.md (for --only runs)",
+    )
     args = parser.parse_args(argv)
     try:  # a bad case file is reported now, not after the other sections ran
         for path in args.cases:
@@ -128,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")
+    if args.update_report and out != FULL_REPORT:
+        when = started.strftime("%Y-%m-%d %H:%M UTC")
+        full = splice(FULL_REPORT.read_text("utf-8"), sections, when)
+        FULL_REPORT.write_text(full, encoding="utf-8")
+        log(f"sections {', '.join(only)} spliced into {FULL_REPORT}")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     raw = {s.key: s.data for s in sections}
     (OUT_DIR / "bench.json").write_text(json.dumps(raw, indent=2, default=str), encoding="utf-8")
