@@ -310,11 +310,10 @@ def test_side_by_side_runs_on_a_tiny_input(bot, tmp_path) -> None:
         "pipeline|hit@5": 1,
         "pipeline|alone hit@5": 1,
     }
-    names = {"project": "project"} | {p.key: p.label for p in peers}
-    assert len(results_table([scores], names).rows) == 3
+    assert len(results_table([scores]).rows) == 3
     assert len(differences_table([scores]).rows) == 1
     assert len(conversation_table(scores, peers).rows) == 3
-    assert passages_table(scores, peers, 81).rows[1][1] == "1"
+    assert passages_table(scores, peers, 81).rows[1][2] == "1"  # the defaults' one node
 
 
 def test_bench_rejects_a_bad_case_file_before_running(tmp_path, capsys) -> None:

@@ -22,7 +22,8 @@ from ..cases import Case, load_cases
 from .spans import Span, gold_spans, overlaps, rank_scores, relevance
 
 KS = (5, 8)
-SETS = ("heldout", "heldout2", "heldout3", "heldout4", "realistic")  # under evals/
+HELD_OUT = ("heldout", "heldout2", "heldout3", "heldout4")  # under evals/, pooled too
+SETS = (*HELD_OUT, "realistic")
 EVALS_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +32,11 @@ class CaseSet:
     name: str
     path: Path
     cases: list[Case]
+
+    @property
+    def held_out(self) -> bool:
+        """One of the project's own held-out sets (not a ``--cases`` file of that name)."""
+        return self.path == EVALS_DIR / f"{self.name}.jsonl" and self.name in HELD_OUT
 
 
 def answerable(cases: Sequence[Case]) -> list[Case]:
@@ -136,6 +142,7 @@ def score_case(out: SetScores, bot: Any, peers: Sequence[Any], case: Case) -> No
         overlaps(Span(c.doc_id, c.start, c.end), gold) for c in reply.citations
     )
     out.add(out.values, "project|cited", float(cited))
+    out.add(out.values, "project|uncited", float(reply is None or not reply.citations))
     out.add(out.latency_ms, "project", ms)
     out.words.setdefault("project", []).extend(len(h.chunk.text.split()) for h in hits[:5])
     if with_history:
