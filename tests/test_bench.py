@@ -225,6 +225,7 @@ def test_splice_replaces_a_section_and_its_rows_with_targets() -> None:
     assert "b figure |" not in spliced and "old b" not in spliced
     assert spliced.count("| b figure, new | 3 | ≤ 2 | **no** |  |") == 2  # top table + B
     assert spliced.index("## B") > spliced.index("## A")
+    assert spliced.count("|  | measured | target | met | runs |") == 3  # top table, A, B
 
 
 # -- the llama-index side-by-side, on a tiny input ---------------------------------------

@@ -98,7 +98,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 def git_commit() -> str:
-    """The checked-out commit, marked "+changes" when tracked files differ from it."""
+    """The checked-out commit, marked "+changes" when tracked files other than the
+    Markdown documents (which a run may be about to update) differ from it."""
     root = Path(__file__).resolve().parents[2]
 
     def git(*args: str) -> str:
@@ -106,7 +107,8 @@ def git_commit() -> str:
         return result.stdout.strip() if result.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)*.md")
+    return commit + ("+changes" if changed else "")
 
 
 def ms_since(start: float) -> float:

@@ -125,7 +125,8 @@ def splice(report: str, sections: Sequence[Section], when: str) -> str:
             blocks.append(new)
         if TARGETS_TITLE in titles:
             at = titles.index(TARGETS_TITLE)
-            stale = {line for line in old.split("\n") if line.startswith("| ")}
+            table_head = set(render_rows([]).split("\n"))  # shared by every rows table
+            stale = {line for line in old.split("\n") if line.startswith("| ")} - table_head
             kept = [line for line in blocks[at].split("\n") if line not in stale]
             fresh = render_rows([r for r in section.rows if r.met is not None]).split("\n")[2:]
             blocks[at] = "\n".join(kept + fresh)
