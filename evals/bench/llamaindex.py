@@ -65,13 +65,17 @@ def results_table(scores: Sequence[SetScores]) -> Table:
         for key, name in SHORT.items():
             cells = [bootstrap(s.values[f"{key}|{m}"]).text() for m in metrics]
             cited, silent = s.values.get(f"{key}|cited"), s.values.get(f"{key}|uncited")
+            citing = s.values.get(f"{key}|cited when citing")
             rows.append(
                 [s.name if key == "project" else "", str(s.cases), name, *cells,
                  bootstrap(cited).text() if cited else "—",
-                 f"{sum(silent) / len(silent):.3f}" if silent else "—"]
+                 f"{sum(silent) / len(silent):.3f}" if silent else "—",
+                 bootstrap(citing).text() if citing else "—"]
             )  # fmt: skip
     headers = ["set", "cases", "system", *(m.replace("mrr", "MRR") for m in metrics)]
-    return Table([*headers, "cited evidence", "no citation"], rows)
+    return Table(
+        [*headers, "cited evidence", "no citation", "cited evidence, replies that cite"], rows
+    )
 
 
 # The comparisons the issue asks about: the project's cited evidence (what a client is
@@ -81,6 +85,7 @@ DIFFERENCES = (
     ("cited evidence − defaults hit@5", "project|cited", "defaults|hit@5"),
     ("hit@5 − pipeline hit@5", "project|hit@5", "pipeline|hit@5"),
     ("MRR@5 − pipeline MRR@5", "project|mrr@5", "pipeline|mrr@5"),
+    ("MRR@5 − defaults MRR@5", "project|mrr@5", "defaults|mrr@5"),
 )
 
 
@@ -195,8 +200,9 @@ def notes(
         "The project's retrieval is the reply's ranked `hits` (BM25 + dense, RRF, "
         "re-ordered by each chunk's best sentence); *cited evidence* is whether the "
         "reply's citations, what the client is shown, overlap a gold section; a declined "
-        "question cites nothing and scores 0. The peers have no answer stage, so their "
-        "hit@5 is the most their citations could reach.",
+        "question cites nothing and scores 0 (*no citation*: the share of such replies; "
+        "the last column is cited evidence over the replies that cite). The peers have no "
+        "answer stage, so their hit@5 is the most their citations could reach.",
         "The pipeline's BM25 is a bm25s `BaseRetriever` doing what "
         "llama-index-retrievers-bm25 does (that package pins `pystemmer<3`; the project "
         'pins PyStemmer 3.1.0). Fusion is `QueryFusionRetriever(mode="reciprocal_rerank", '

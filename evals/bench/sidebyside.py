@@ -143,6 +143,8 @@ def score_case(out: SetScores, bot: Any, peers: Sequence[Any], case: Case) -> No
     )
     out.add(out.values, "project|cited", float(cited))
     out.add(out.values, "project|uncited", float(reply is None or not reply.citations))
+    if reply is not None and reply.citations:  # not per case: only replies that cite
+        out.add(out.values, "project|cited when citing", float(cited))
     out.add(out.latency_ms, "project", ms)
     out.words.setdefault("project", []).extend(len(h.chunk.text.split()) for h in hits[:5])
     if with_history:
