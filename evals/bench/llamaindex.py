@@ -159,19 +159,14 @@ def bench_llamaindex(ctx: Context) -> Section:
     section.data = {
         s.name: {"cases": s.cases, "values": s.values, "history": s.history} for s in scores
     }
-    section.notes += notes(ctx, scores, everything, untouched, started)
+    section.notes += notes(ctx, everything, untouched, started)
     return section
 
 
-def notes(
-    ctx: Context,
-    scores: Sequence[SetScores],
-    everything: SetScores,
-    untouched: bool,
-    started: datetime,
-) -> list[str]:
+def notes(ctx: Context, everything: SetScores, untouched: bool, started: datetime) -> list[str]:
     sets = ", ".join(f"`{Path(p).name}`" for p in ctx.case_files) or "none"
     skipped = everything.no_gold_text
+    retrieved = ctx.bot(ctx.settings.embed_backend).tuning.retrieve_k
     return [
         f"Measured {started:%Y-%m-%d %H:%M} UTC at commit {git_commit()} with "
         "`python -m evals.bench --only llamaindex`; extra case sets (`--cases`): "
@@ -193,10 +188,10 @@ def notes(
         "Same files (`corpus/`), same model: the project's embedder "
         f"({ctx.settings.embed_backend} backend) wrapped as a llama-index `BaseEmbedding` "
         "for both peers. Same k for everyone: each peer is built with `similarity_top_k=k` "
-        "(the pipeline's BM25 and dense retrievers too), the project retrieves 8 and is "
-        "scored on its first 5 and 8. Same queries: the project gets the question and the "
-        "history through `Assistant.ask` (its own follow-up handling); a peer gets the "
-        "earlier user turns, then the question.",
+        f"(the pipeline's BM25 and dense retrievers too), the project retrieves {retrieved} "
+        f"and is scored on its first {' and '.join(map(str, KS))}. Same queries: the "
+        "project gets the question and the history through `Assistant.ask` (its own "
+        "follow-up handling); a peer gets the earlier user turns, then the question.",
         "The project's retrieval is the reply's ranked `hits` (BM25 + dense, RRF, "
         "re-ordered by each chunk's best sentence); *cited evidence* is whether the "
         "reply's citations, what the client is shown, overlap a gold section; a declined "

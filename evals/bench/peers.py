@@ -20,7 +20,7 @@ embedding metadata, every one of the top k returned even at score 0).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ class Peer:
     label: str
     nodes: list[BaseNode]
     files: dict[str, tuple[str, str]]  # llama-index document id -> (our doc_id, file text)
-    make: Any  # (k) -> a llama-index BaseRetriever returning the top k
+    make: Callable[[int], BaseRetriever]  # k -> a retriever returning the top k
     _retrievers: dict[int, BaseRetriever] = field(default_factory=dict)
 
     def retrieve(self, query: str, k: int) -> list[NodeWithScore]:
