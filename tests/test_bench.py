@@ -3,6 +3,7 @@ itself is run by hand (``python -m evals.bench``), not here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -132,43 +133,199 @@ def test_embedding_texts_are_about_450_characters() -> None:
     assert len(set(texts)) == len(texts)
 
 
-def test_node_offsets_map_to_the_section_that_holds_the_midpoint() -> None:
+# -- the llama-index side-by-side: text-based relevance ----------------------------------
+@dataclass(frozen=True)
+class FakeChunk:
+    doc_id: str
+    section: str
+    start: int
+    end: int
+
+
+def test_text_overlap_relevance_on_a_hand_made_example() -> None:
+    from evals.bench import Span, gold_spans, overlaps, rank_scores, relevance
+
+    chunks = [
+        FakeChunk("a", "Intro", 0, 100),
+        FakeChunk("a", "Care", 120, 200),  # 100:120 is a heading line, in no chunk
+        FakeChunk("a", "Care > Sun", 200, 300),
+        FakeChunk("a", "Cost", 320, 400),
+        FakeChunk("b", "Care", 0, 50),  # same section name, another document
+    ]
+    gold = gold_spans(chunks, [{"doc_id": "a", "section": "Care"}])
+    assert gold == [Span("a", 120, 200), Span("a", 200, 300)]  # the section and its child
+    assert overlaps(Span("a", 290, 330), gold)  # ten characters of "Care > Sun"
+    assert not overlaps(Span("a", 300, 400), gold)  # starts where the gold text ends
+    assert not overlaps(Span("a", 100, 120), gold)  # only the heading line
+    assert not overlaps(Span("b", 0, 50), gold)  # right offsets, wrong document
+    assert overlaps(Span("a", 0, 1000), gold)  # a passage holding the whole file
+    ranked = [Span("a", 0, 90), None, Span("a", 150, 160), Span("a", 250, 260)]
+    rels = relevance(ranked, gold)
+    assert rels == (False, False, True, True)  # None: a passage that could not be placed
+    assert rank_scores(rels, k=5) == (1.0, 1 / 3)
+    assert rank_scores(rels, k=2) == (0.0, 0.0)
+
+
+def test_a_node_is_placed_by_checked_offsets_or_by_its_text() -> None:
+    from evals.bench import locate
+
+    text = "Heading\n\nSun care matters. Wear sunscreen daily.\n"  # the quote: 27:48
+    assert locate(text, "Wear sunscreen daily.", 27, 48) == (27, 48)
+    assert locate(text, "Wear sunscreen daily.", 0, 21) == (27, 48)  # wrong offsets: searched
+    assert locate(text, "Wear sunscreen daily.", None, None) == (27, 48)
+    assert locate(text, "Not in the file.", None, None) is None
+
+
+def test_text_relevance_agrees_with_sections_for_the_projects_own_chunks() -> None:
+    """Chunks never overlap, so scoring our chunks on text changes nothing: a chunk
+    overlaps a section's text exactly when it is in that section (or under it)."""
     from assistant.ingest.chunking import chunk_document
-    from assistant.ingest.corpus import read_document
-    from evals.bench import section_at, sections_between
+    from assistant.ingest.corpus import load_corpus
+    from evals.bench import Span, gold_spans, overlaps
+    from evals.cases import section_matches
 
-    doc = read_document(CORPUS / "microneedling-benefits-and-cautions.md")
-    chunks = chunk_document(doc)
-    second = chunks[1]
-    assert section_at(chunks, (second.start + second.end) // 2) == second.section
-    # A heading line sits between chunks: it maps to the nearest chunk.
-    assert section_at(chunks, second.start - 2) in {chunks[0].section, second.section}
-    spanning = sections_between(chunks, chunks[0].start, second.end)
-    assert spanning == [chunks[0].section, second.section]
+    docs, errors = load_corpus(CORPUS)
+    assert not errors
+    chunks = [c for doc in docs for c in chunk_document(doc)]
+    for doc_id, section in {(c.doc_id, c.section) for c in chunks}:
+        gold = gold_spans(chunks, [{"doc_id": doc_id, "section": section}])
+        for c in chunks:
+            expected = c.doc_id == doc_id and section_matches(c.section, section)
+            assert overlaps(Span(c.doc_id, c.start, c.end), gold) == expected
 
 
-# -- plain llama-index, on a tiny input --------------------------------------------------
+def test_bootstrap_intervals_are_fixed_and_hold_the_mean() -> None:
+    from evals.bench import bootstrap, paired_difference
+
+    values = [1.0] * 30 + [0.0] * 10
+    first, again = bootstrap(values), bootstrap(values)
+    assert first == again  # a fixed seed: a re-run prints the same interval
+    assert first.mean == 0.75 and first.n == 40
+    assert 0.55 < first.low < 0.75 < first.high < 0.9
+    assert bootstrap([1.0, 1.0]).text() == "1.000 [1.000, 1.000]"
+    same = paired_difference(values, values)
+    assert (same.mean, same.low, same.high) == (0.0, 0.0, 0.0)
+    assert same.verdict() == "not separable"
+    assert paired_difference([1.0] * 20, [0.0] * 20).verdict() == "ahead"
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_difference([1.0], [1.0, 0.0])
+
+
+def test_splice_replaces_a_section_and_its_rows_with_targets() -> None:
+    from evals.bench import Row, Section, render, splice
+
+    old = Section("b", "B", rows=[Row("b figure", "1", "≤ 2", True)], notes=["old b"])
+    other = Section("a", "A", rows=[Row("a figure", "5", "≤ 9", True)], notes=["kept"])
+    report = render([other, old], {"Date": "day one"})
+    new = Section("b", "B", rows=[Row("b figure, new", "3", "≤ 2", False)], notes=["new b"])
+    spliced = splice(report, [new], "day two")
+    assert "- **Date**: day one" in spliced
+    assert "- **Re-run since the full run**: B (day two)" in spliced
+    assert "| a figure | 5 | ≤ 9 | yes |  |" in spliced and "- kept" in spliced
+    assert "b figure |" not in spliced and "old b" not in spliced
+    assert spliced.count("| b figure, new | 3 | ≤ 2 | **no** |  |") == 2  # top table + B
+    assert spliced.index("## B") > spliced.index("## A")
+    assert spliced.count("|  | measured | target | met | runs |") == 3  # top table, A, B
+
+
+# -- the llama-index side-by-side, on a tiny input ---------------------------------------
+TINY_CASES = [
+    {
+        "id": "tiny-pain",
+        "category": "answerable",
+        "history": [],
+        "question": "Is the treatment painful?",
+        "expect": "answer",
+        "gold_sources": [
+            {"doc_id": "womens-health-microneedling-basics", "section": "What’s the Pain Like?"}
+        ],
+        "required_facts": [],
+        "forbidden": [],
+        "notes": "",
+    },
+    {
+        "id": "tiny-follow-up",
+        "category": "multi_turn",
+        "history": [
+            {"role": "user", "content": "How often do you need treatments?"},
+            {"role": "assistant", "content": "A series of treatments is recommended."},
+        ],
+        "question": "And to keep the results?",
+        "expect": "answer",
+        "gold_sources": [
+            {
+                "doc_id": "womens-health-microneedling-basics",
+                "section": "How Often Do You Need Treatments to Maintain Results?",
+            }
+        ],
+        "required_facts": [],
+        "forbidden": [],
+        "notes": "",
+    },
+]
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_llamaindex_baseline_runs_on_a_tiny_input(bot, embedder) -> None:
-    from llama_index.core import Settings as LlamaSettings
+def test_side_by_side_runs_on_a_tiny_input(bot, tmp_path) -> None:
+    import json
 
-    from evals.bench import build_llamaindex, corpus_doc_ids, llama_quality, our_quality
-    from evals.cases import load_cases
+    from evals.bench import case_sets, corpus_files, peer_query, score_set
+    from evals.bench.llamaindex import (
+        conversation_table,
+        differences_table,
+        passages_table,
+        results_table,
+    )
+    from evals.bench.peers import build_peers, settings_state
 
-    files, doc_ids = corpus_doc_ids(bot)
-    tiny = [f for f in files if f.name == "womens-health-microneedling-basics.md"]
-    baseline = build_llamaindex(tiny, doc_ids, embedder)
-    assert baseline.nodes >= 1
-    cases = [c for c in load_cases() if c.gold_sources and c.id in ("ans-cost-01", "ans-pain-01")]
-    strict, lenient = llama_quality(baseline, bot, cases)
-    assert set(strict) == {"hit@1", "hit@5", "mrr"}
-    assert all(0.0 <= v <= 1.0 for v in strict.values())
-    assert all(lenient[k] >= strict[k] for k in strict)
-    ours = our_quality(bot, cases, rewrite=True)
-    assert ours["hit@5"] == 1.0
-    # Built explicitly: llama-index's global Settings must not have been touched.
-    assert LlamaSettings._embed_model is None
-    assert LlamaSettings._transformations is None
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in TINY_CASES), encoding="utf-8")
+    tiny = case_sets([path])[-1]
+    assert (tiny.name, [c.id for c in tiny.cases]) == ("tiny", ["tiny-pain", "tiny-follow-up"])
+    earlier, question = peer_query(tiny.cases[1]).split("\n")
+    assert (earlier, question) == ("How often do you need treatments?", "And to keep the results?")
+
+    files, doc_ids = corpus_files(bot)
+    one = [f for f in files if f.name == "womens-health-microneedling-basics.md"]
+    before = settings_state()
+    peers = build_peers(one, doc_ids, bot.embedder)
+    scores = score_set(tiny, bot, peers)
+    assert settings_state() == before  # llama-index's global Settings never touched
+
+    assert scores.cases == 2 and scores.no_gold_text == [] and scores.unplaced == 0
+    for system in ("project", "defaults", "pipeline"):
+        for metric in ("hit@5", "mrr@5", "hit@8", "mrr@8"):
+            assert len(scores.values[f"{system}|{metric}"]) == 2
+            assert all(0.0 <= v <= 1.0 for v in scores.values[f"{system}|{metric}"])
+    assert set(scores.values["project|cited"]) <= {0.0, 1.0}
+    # The default 1024-token splitter makes this 3.6k-character article one node, and a
+    # node holding the whole file overlaps every gold section of it: rank 1 every time.
+    defaults = next(p for p in peers if p.key == "defaults")
+    assert len(defaults.nodes) == 1
+    assert scores.values["defaults|mrr@5"] == [1.0, 1.0]
+    # Only the follow-up has a history: one figure each, with and without it.
+    assert {k: len(v) for k, v in scores.history.items()} == {
+        "project|hit@5": 1,
+        "defaults|hit@5": 1,
+        "defaults|alone hit@5": 1,
+        "pipeline|hit@5": 1,
+        "pipeline|alone hit@5": 1,
+    }
+    assert len(results_table([scores]).rows) == 3
+    assert len(differences_table([scores]).rows) == 1
+    assert len(conversation_table(scores, peers).rows) == 3
+    assert passages_table(scores, peers, 81).rows[1][2] == "1"  # the defaults' one node
+
+
+def test_bench_rejects_a_bad_case_file_before_running(tmp_path, capsys) -> None:
+    from evals.bench import main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    assert main(["--only", "llamaindex", "--cases", str(bad)]) == 2
+    assert "bad.jsonl:1: missing fields" in capsys.readouterr().err
+    assert main(["--only", "llamaindex", "--cases", str(tmp_path / "none.jsonl")]) == 2
+    assert "none.jsonl" in capsys.readouterr().err
 
 
 # -- load: the clients against the real app ----------------------------------------------

@@ -10,12 +10,15 @@ Sections (``--only`` picks some; all run by default):
 ``scale``       synthetic corpora (evals/synthetic.py) of 1k/10k/100k chunks: ingest time,
                 index size, peak memory and query latency, each in its own process
 ``load``        concurrent clients on the app's ``/ask`` API
-``llamaindex``  plain llama-index (its defaults) over the same files and model, next to ours
+``llamaindex``  two llama-index peers (its defaults; a BM25 + dense pipeline) over the same
+                files, model, queries and k, scored on text on the held-out sets, the
+                realistic set and any ``--cases`` set, with bootstrap intervals
 
 Every figure is the median over several runs and each row says how many. The report is
 printed as Markdown and written to ``--out``: ``evals/BENCHMARKS.md`` for a full run, else
 ``evals/out/bench.md`` (git-ignored), so a partial or quick run never replaces the full
-report. Raw numbers go to ``evals/out/bench.json``.
+report. Raw numbers go to ``evals/out/bench.json``. ``--update-report`` puts the sections
+of a partial run into ``evals/BENCHMARKS.md`` in place of the old ones, the rest kept.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from assistant.embeddings import BACKENDS
 from assistant.settings import Settings
 
+from ..cases import CaseError, load_cases
 from .cold import bench_cold
 from .context import Context
 from .embed import bench_embed
@@ -39,7 +43,7 @@ from .llamaindex import bench_llamaindex
 from .load import bench_load
 from .machine import cpu_model, load_average, log, mem_total_gib, versions
 from .plan import FULL, FULL_REPORT, OUT_DIR, QUICK, SECTIONS, Plan
-from .report import Section, render
+from .report import Section, render, splice
 from .scale import bench_scale
 from .scale_worker import worker_main
 from .warm import bench_warm
@@ -91,14 +95,33 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="report file (default: evals/BENCHMARKS.md for a full run, else evals/out/bench.md)",
     )
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="more case sets (JSONL) for the llamaindex section, e.g. a blind set",
+    )
+    parser.add_argument(
+        "--update-report",
+        action="store_true",
+        help="splice this run's sections into evals/BENCHMARKS.md (for --only runs)",
+    )
     args = parser.parse_args(argv)
+    try:  # a bad case file is reported now, not after the other sections ran
+        for path in args.cases:
+            load_cases(path)
+    except (OSError, CaseError) as err:
+        print(f"error: --cases: {err}", file=sys.stderr)
+        return 2
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(name, "1")
     plan = QUICK if args.quick else FULL
     only = [s for s in SECTIONS if s in (args.only or SECTIONS)]
     out = args.out or (FULL_REPORT if not args.quick and not args.only else OUT_DIR / "bench.md")
     started, load_start = datetime.now(UTC), load_average()
-    ctx = Context(plan)
+    ctx = Context(plan, args.cases)
     sections = []
     for name in only:
         log(f"section {name}")
@@ -111,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     print(report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")
+    if args.update_report and out != FULL_REPORT:
+        when = started.strftime("%Y-%m-%d %H:%M UTC")
+        full = splice(FULL_REPORT.read_text("utf-8"), sections, when)
+        FULL_REPORT.write_text(full, encoding="utf-8")
+        log(f"sections {', '.join(only)} spliced into {FULL_REPORT}")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     raw = {s.key: s.data for s in sections}
     (OUT_DIR / "bench.json").write_text(json.dumps(raw, indent=2, default=str), encoding="utf-8")

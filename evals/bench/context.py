@@ -7,7 +7,7 @@ import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,9 @@ def run_ingest(env: dict[str, str], attempts: int = 5) -> None:
 class Context:
     """The real default settings, plus one index, embedder and bot per backend, made once."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, case_files: Sequence[Path] = ()) -> None:
         self.plan = plan
+        self.case_files = list(case_files)  # extra case sets for the llama-index section
         self.settings = Settings()
         self._embedders: dict[str, Any] = {}
         self._bots: dict[str, Any] = {}

@@ -8,6 +8,7 @@ import os
 import platform
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -94,6 +95,20 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     env.update(extra)
     return env
+
+
+def git_commit() -> str:
+    """The checked-out commit, marked "+changes" when tracked files other than the
+    Markdown documents (which a run may be about to update) differ from it."""
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)*.md")
+    return commit + ("+changes" if changed else "")
 
 
 def ms_since(start: float) -> float:

@@ -87,3 +87,54 @@ def runs_text(n: int, what: str = "run") -> str:
     """ "median of 3 runs", or "1 run" when there was only one."""
     plural = what + ("es" if what.endswith("s") else "s")
     return f"median of {n} {plural}" if n > 1 else f"1 {what}"
+
+
+TARGETS_TITLE = "Against the targets"
+RERUN = "- **Re-run since the full run**: "
+
+
+def _blocks(report: str) -> list[str]:
+    """The report cut before each ``## `` heading: the header first, then one per section."""
+    blocks, current = [], []
+    for line in report.rstrip("\n").split("\n"):
+        if line.startswith("## ") and current:
+            blocks.append("\n".join(current).rstrip("\n"))
+            current = []
+        current.append(line)
+    blocks.append("\n".join(current).rstrip("\n"))
+    return blocks
+
+
+def _title(block: str) -> str:
+    first = block.split("\n", 1)[0]
+    return first[3:] if first.startswith("## ") else ""
+
+
+def splice(report: str, sections: Sequence[Section], when: str) -> str:
+    """A full report with ``sections`` re-run: each replaces the section of the same
+    title (or is added at the end), its rows with targets replace the old section's in
+    "Against the targets", and the header says which sections were re-run ``when``."""
+    blocks = _blocks(report)
+    for section in sections:
+        titles = [_title(b) for b in blocks]
+        new = render_section(section)
+        old = blocks[titles.index(section.title)] if section.title in titles else ""
+        if old:
+            blocks[titles.index(section.title)] = new
+        else:
+            blocks.append(new)
+        if TARGETS_TITLE in titles:
+            at = titles.index(TARGETS_TITLE)
+            table_head = set(render_rows([]).split("\n"))  # shared by every rows table
+            stale = {line for line in old.split("\n") if line.startswith("| ")} - table_head
+            kept = [line for line in blocks[at].split("\n") if line not in stale]
+            fresh = render_rows([r for r in section.rows if r.met is not None]).split("\n")[2:]
+            blocks[at] = "\n".join(kept + fresh)
+    header = blocks[0].split("\n")
+    earlier = [line[len(RERUN) :].split("; ") for line in header if line.startswith(RERUN)]
+    redone = tuple(f"{s.title} (" for s in sections)
+    entries = [e for e in (earlier[0] if earlier else []) if not e.startswith(redone)]
+    entries += [f"{s.title} ({when})" for s in sections]
+    kept = [line for line in header if not line.startswith(RERUN)]
+    blocks[0] = "\n".join([*kept, RERUN + "; ".join(entries)])
+    return "\n\n".join(blocks) + "\n"
