@@ -1,0 +1,62 @@
+"""Safety topics survive typos and phrasing; a number alone never makes a minor."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.safety import SafetyRules
+from assistant.text import edit_distance, typo_of
+
+
+@pytest.fixture(scope="module")
+def rules() -> SafetyRules:
+    return SafetyRules.from_package()
+
+
+def names(rules: SafetyRules, text: str) -> list[str]:
+    return [t.name for t in rules.detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("can i do it if im pregant", "pregnancy"),
+        ("i'm expecting, 20 weeks", "pregnancy"),
+        ("still breast feeding my son", "pregnancy"),
+        ("stopped acutane in june", "isotretinoin"),
+        ("on roacutane", "isotretinoin"),
+        ("my excema flares in winter", "eczema_psoriasis"),
+        ("I take eliquis for my heart", "blood_thinners"),
+        ("on warferin", "blood_thinners"),
+        ("my daughter wants it", "minors"),
+        ("I'm 16, can I book?", "minors"),
+    ],
+)
+def test_a_topic_is_found_through_typos_and_phrasing(
+    rules: SafetyRules, message: str, topic: str
+) -> None:
+    assert topic in names(rules, message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "im 14 weeks into my course of sessions",
+        "it's been 12 days since my session",
+        "I am 15 minutes from the clinic",
+        "im aspiring to be an esthetician",
+        "how long until the redness fades",
+    ],
+)
+def test_no_topic_from_a_number_or_a_look_alike_word(rules: SafetyRules, message: str) -> None:
+    assert names(rules, message) == []
+
+
+def test_a_typo_keeps_the_first_letter_and_is_a_small_edit() -> None:
+    spellings = frozenset({"pregnant", "eczema", "aspirin"})
+    assert typo_of("pregant", spellings) == "pregnant"
+    assert typo_of("excema", spellings) == "eczema"
+    assert typo_of("aspiring", spellings) is None  # a longer word, not a typo
+    assert typo_of("regnant", spellings) is None  # the first letter differs
+    assert edit_distance("kitten", "sitting", 5) == 3
+    assert edit_distance("kitten", "sitting", 1) == 2  # stops once past the limit
