@@ -166,6 +166,7 @@ class Verdict:
     coverage: float = 0.0  # weighted share of the known topic terms one chunk holds
     key_term: str | None = None  # the term carrying most of the question's meaning
     key_known: bool = True
+    other_subject: str | None = None  # another treatment the question is about
     unknown_terms: tuple[str, ...] = ()
     unknown_share: float = 0.0  # the share of the meaning in words no article uses
     typed_evidence: str | None = None  # answered on a unit holding the asked-for value

@@ -8,7 +8,9 @@ answer checks; the thresholds are ``Tuning``'s. In order:
    or a unit holding the asked-for value (a time, a price) — unless what the question
    asks for (a price, whether it removes X) is in no quote; or the question raises a
    safety topic ("can I do it while pregnant?") whose caution the articles state;
-3. its key subject is in no article ("laser hair removal", "insurance"): declined;
+3. it is about another treatment ("how many laser hair removal sessions?"): microneedling
+   passages do not answer it; and when its key subject is in no article ("insurance")
+   and nothing comes close, it is declined;
 4. not about the domain and nothing close: declined as off-topic;
 5. the uncertain middle: related passages, plainly marked as not a direct answer.
 
@@ -56,6 +58,7 @@ def decide(
             coverage=s.coverage,
             key_term=s.key_term,
             key_known=s.key_known,
+            other_subject=s.other_subject,
             unknown_terms=s.unknown_terms,
             unknown_share=s.unknown_share,
             typed_evidence=typed if outcome is Outcome.ANSWER else None,
@@ -66,15 +69,22 @@ def decide(
     if referral:
         return verdict(Outcome.DECLINED, Reason.SAFETY_REFERRAL)
     close = s.similarity >= t.gate_min_similarity and s.coverage >= t.gate_min_coverage
-    if (close or typed) and missing is None:
-        return verdict(Outcome.ANSWER, Reason.ANSWERED)
     if caution:
         return verdict(Outcome.ANSWER, Reason.CAUTION)
+    if s.other_subject is not None:
+        outcome = Outcome.RELATED if related and s.domain else Outcome.DECLINED
+        return verdict(outcome, Reason.UNCOVERED_SUBJECT)
+    if (close or typed) and missing is None:
+        return verdict(Outcome.ANSWER, Reason.ANSWERED)
     if not related:
         return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
     if close or typed:
         return verdict(Outcome.RELATED, Reason.MISSING_VALUE)
     if not s.key_known and s.unknown_share >= t.uncovered_share:
+        # Something close may still help ("toner" is near the articles' "acids");
+        # with nothing close, it is outside the articles.
+        if s.similarity >= t.gate_min_similarity:
+            return verdict(Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
         return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if not s.domain and s.similarity < t.off_topic_similarity:
         return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)

@@ -25,6 +25,8 @@ from ..schema import Chunk, Hit
 _WORD = re.compile(r"\S+")
 # Words that put a question in the domain even when nothing else in it is known.
 _DOMAIN = domain_pattern("domain")
+_OTHER_TREATMENT = domain_pattern("other_treatments")
+_SUBJECT_REFERENCE = domain_pattern("refers_to_subject")
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
@@ -98,6 +100,8 @@ class Signals:
     weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     key_known: bool = True  # the key term is one the articles use
+    # Another treatment the question is about, without speaking of microneedling.
+    other_subject: str | None = None
 
 
 def _is_name(word: str, text: str) -> bool:
@@ -170,5 +174,21 @@ def assess(
         unknown_share=unknown_share,
         key_known=key is None or key in vocabulary.df,
         domain=bool(_DOMAIN.search(question)),
+        other_subject=other_subject(question),
         weights=weights,
     )
+
+
+def other_subject(question: str) -> str | None:
+    """The other treatment a question is about ("laser hair removal"), if it names one
+    and does not speak of microneedling too ("is it gentler than a peel?" compares).
+
+    >>> other_subject("how many laser hair removal sessions do I need?")
+    'laser'
+    >>> other_subject("is microneedling gentler than a chemical peel?") is None
+    True
+    """
+    found = _OTHER_TREATMENT.search(question)
+    if found is None or _SUBJECT_REFERENCE.search(question):
+        return None
+    return found.group(0).lower()

@@ -254,9 +254,12 @@ class Responder:
         # as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
         if verdict.reason is Reason.CAUTION:
-            # The caution closest to what was asked leads ("infected" -> reschedule).
+            # A question that raises a safety topic leads with its caution, the one closest
+            # to what was asked ("infected" -> reschedule); what else answers it follows.
             lead = max(cautions, key=lambda c: float(c.vector @ readings.query))
-            selection = compose.Selection(lead=lead, support=[])
+            close = signals.similarity >= t.gate_min_similarity
+            rest = [c for c in selection.picked if c is not lead] if close else []
+            selection = compose.Selection(lead=lead, support=rest[: t.support_units])
             cautions = [c for c in cautions if c is not lead]
         return self._render(query, verdict, selection, closest, cautions, topics, hits)
 
