@@ -1,0 +1,51 @@
+"""``python -m evals.html.screenshot REPORT PNG``: the top of a report as a 1280 px wide PNG.
+
+Drives Debian's Chromium through Playwright (never a downloaded browser) and fails if the
+page asks the network for anything or is wider than the window.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+WIDTH = 1280
+
+
+def capture(report: Path, png: Path | None = None, height: int = 900) -> dict[str, object]:
+    """Open the report; return its scroll width and any non-file requests; save the top."""
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_page(viewport={"width": WIDTH, "height": height})
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(report.resolve().as_uri())
+            page.wait_for_load_state("load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if png is not None:
+                png.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(png))
+        finally:
+            browser.close()
+    return {
+        "scroll_width": width,
+        "external_requests": [u for u in requests if not u.startswith(("file:", "data:"))],
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__.splitlines()[0], file=sys.stderr)
+        return 2
+    facts = capture(Path(argv[0]), Path(argv[1]))
+    print(facts)
+    ok = facts["scroll_width"] <= WIDTH and not facts["external_requests"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
