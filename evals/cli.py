@@ -113,8 +113,10 @@ def run_main(args: argparse.Namespace) -> int:
     for note in evaluation.notes:
         console.print(note)
     url = evaluation.written.report.resolve().as_uri()
-    console.print(f"report: [link={url}]{url}[/link]")
-    console.print(f"JUnit: {evaluation.written.junit}  CSV: {evaluation.written.csv}")
+    # soft_wrap: a link cut across lines cannot be clicked or copied.
+    console.print(f"report: [link={url}]{url}[/link]", soft_wrap=True)
+    console.print(f"JUnit: {evaluation.written.junit}", soft_wrap=True)
+    console.print(f"CSV: {evaluation.written.csv}", soft_wrap=True)
     failed = False
     explicit = not args.all
     for entry in evaluation.entries:

@@ -127,7 +127,8 @@ def _gate_baseline(sel: Selection, options: Options) -> dict[str, Any] | None:
 def _against(options: Options, registry: Registry, selections: Sequence[Selection]) -> Run:
     if options.compare is not None:
         return load_run(options.compare)
-    against = committed_baselines(registry, [s.name for s in selections])
+    # Only a registered set has committed baselines (an unregistered file may share a name).
+    against = committed_baselines(registry, [s.name for s in selections if s.registered])
     if options.baseline is not None and len(selections) == 1 and options.baseline.is_file():
         figures = json.loads(options.baseline.read_text("utf-8"))
         name = selections[0].name
@@ -167,7 +168,7 @@ def evaluate(
         )
         runs[sel.name] = one
         old = against.sets.get(sel.name)
-        if old is None and len(against.sets) == 1 and len(selections) == 1:
+        if old is None and options.compare and len(against.sets) == 1 and len(selections) == 1:
             old = next(iter(against.sets.values()))  # an older single-set folder
         comparisons[sel.name] = compare_set(one, old, against.label if old else None)
         extra = {"tuning": options.tuning} if options.tuning else {}
