@@ -106,8 +106,8 @@ def _signals(gate: dict[str, Any]) -> str:
     if not gate:
         return ""
     cells = "".join(
-        f"<tr><td>{esc(k)}</td><td>{esc(', '.join(map(str, v)) if isinstance(v, list) else fmt(v))}"
-        "</td></tr>"
+        f"<tr><td>{esc(k)}</td><td class=text>"
+        f"{fmt(', '.join(map(str, v)) if isinstance(v, list) else v)}</td></tr>"
         for k, v in gate.items()
     )
     return f'<table class="signals"><tr><th>signal</th><th>value</th></tr>{cells}</table>'
@@ -127,7 +127,7 @@ def _citations(reply: dict[str, Any], gold: list[dict[str, str]]) -> str:
 
 def _retrieved(reply: dict[str, Any], gold: list[dict[str, str]]) -> str:
     rows = "".join(
-        f"<tr><td>{i}</td><td>{esc(r['doc_id'])} — {esc(r['section'])}"
+        f"<tr><td>{i}</td><td class=text>{esc(r['doc_id'])} — {esc(r['section'])}"
         f"{badge('gold', 'b-gold') if _gold(r, gold) else ''}</td>"
         f"<td>{fmt(r.get('dense_similarity'))}</td>"
         f"<td>{'cited' if r.get('cited') else ''}</td></tr>"

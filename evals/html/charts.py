@@ -8,8 +8,19 @@ from typing import Any
 
 from ..compare import is_number
 
-# Colour-blind-safe (Okabe–Ito), in the order metrics are listed.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+# Okabe–Ito (colour-blind-safe, its pale yellow left out) and three more: ten distinct lines.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#000000",
+    "#999999",
+    "#8C564B",
+    "#BCBD22",
+)
 MARKERS = {"baseline": "o", "blind_first_run": "*", "run": "o"}
 
 
@@ -67,7 +78,7 @@ def trend(lines: Sequence[dict[str, Any]], names: Sequence[str], title: str) -> 
                 color=colour,
                 markerfacecolor=colour if line.get("committed") else "white",
             )
-    step = max(1, len(lines) // 7)
+    step = -(-len(lines) // 6)  # at most six labelled ticks: a label is 7 characters wide
     ticks = list(xs)[::step]
     ax.set_xticks(
         ticks,

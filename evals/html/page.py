@@ -51,7 +51,7 @@ figcaption{font-size:12px;color:#50575e}
 .filter{margin:6px 0;display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 .filter input{padding:4px 6px;width:320px}
 code{font-size:12px}
-td.note{text-align:left}
+td.note,td.text{text-align:left}
 """
 
 SCRIPT = """
