@@ -19,7 +19,7 @@ def _value(d: Any) -> str:
     if d.change is None or abs(d.change) < 1e-9:
         return text
     colour = "grey50" if d.better is None else ("green" if d.better else "red")
-    return f"{text} [{colour}]{d.change:+.3g}[/{colour}]"
+    return f"{text}\n[{colour}]{d.change:+.3g}[/{colour}]"
 
 
 def run_main(args: argparse.Namespace) -> int:
@@ -74,7 +74,7 @@ def run_main(args: argparse.Namespace) -> int:
         return 2
 
     table = Table(title="Eval" + (f" with {tuning}" if tuning else ""))
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     shown = [e for e in evaluation.entries if e.run is not None]
     for entry in shown:
         blind = "\n[magenta]blind first run[/magenta]" if entry.blind_first_run else ""
