@@ -45,6 +45,7 @@ def run_main(args: argparse.Namespace) -> int:
             every=args.all,
             first_run=args.first_run,
             category=args.category,
+            write_baseline=args.write_baseline,
         )
         tuning = parse_tuning(args.tune)
         options = Options(

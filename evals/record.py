@@ -169,9 +169,9 @@ def committed_baselines(registry: Registry, names: Sequence[str] | None = None) 
     return Run("committed baselines", None, None, sets)
 
 
-def write_baseline(registry_set_summary: Path, per_case: Path, run: SetRun) -> None:
+def write_baseline(summary: Path, per_case: Path, run: SetRun) -> None:
     """A set's baseline: its figures and the compact per-case records, both committed."""
-    registry_set_summary.write_text(
+    summary.write_text(
         json.dumps({"overall": run.summary, "categories": run.categories}, indent=2) + "\n",
         "utf-8",
     )

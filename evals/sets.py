@@ -8,7 +8,7 @@ True
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +117,28 @@ class Registry:
         target = file.resolve()
         return next((s for s in self.sets if s.file.resolve() == target), None)
 
-    def record_first_run(self, name: str, date: str, commit: str | None) -> Registry:
-        """Write the date and commit of a blind set's first run into the registry file."""
+    def _update(self, name: str, fields: dict[str, Any]) -> Registry:
+        """Change one set's entry in the registry file, keeping everything else as it is."""
         data = json.loads(self.path.read_text("utf-8"))
         for raw in data["sets"]:
             if raw["name"] == name:
-                raw["first_run"] = {"date": date, "commit": commit}
+                raw.update(fields)
         self.path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        sets = tuple(
-            replace(s, first_run=FirstRun(date, commit)) if s.name == name else s for s in self.sets
-        )
-        return Registry(self.path, sets)
+        return Registry.load(self.path)
+
+    def record_first_run(self, name: str, date: str, commit: str | None) -> Registry:
+        """Write the date and commit of a blind set's first run into the registry file."""
+        return self._update(name, {"first_run": {"date": date, "commit": commit}})
+
+    def baseline_paths(self, name: str) -> tuple[Path, Path, Registry]:
+        """A set's baseline files; a set without any gets the usual names, registered."""
+        s = self.get(name)
+        if s.summary is not None and s.per_case is not None:
+            return s.summary, s.per_case, self
+        summary = s.summary or self.folder / f"baseline-{name}.json"
+        per_case = s.per_case or self.folder / "baselines" / f"{name}.jsonl"
+        fields = {
+            "summary": summary.relative_to(self.folder).as_posix(),
+            "per_case": per_case.relative_to(self.folder).as_posix(),
+        }
+        return summary, per_case, self._update(name, fields)

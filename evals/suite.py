@@ -21,7 +21,7 @@ from .cases import load_cases
 from .compare import SetComparison, compare_set
 from .html import SetEntry
 from .record import Run, SetRun, committed_baselines, load_run, write_baseline
-from .sets import EvalSet, Registry, RegistryError
+from .sets import EvalSet, Registry
 
 
 class SelectionError(ValueError):
@@ -44,6 +44,7 @@ def select(
     every: bool = False,
     first_run: Sequence[str] = (),
     category: str | None = None,
+    write_baseline: bool = False,
 ) -> tuple[list[Selection], list[EvalSet]]:
     """(sets to run, registered sets left out because they await their blind first run)."""
     for name in first_run:
@@ -55,6 +56,8 @@ def select(
             )
     if first_run and category:
         raise SelectionError("a blind first run covers the whole set: drop --category")
+    if write_baseline and category:
+        raise SelectionError("a baseline covers the whole set: drop --category")
     if every:
         chosen = list(registry.sets)
     elif names or first_run:
@@ -147,6 +150,13 @@ def evaluate(
     skipped: Sequence[EvalSet] = (),
     on_case: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> Evaluation:
+    if options.baseline is not None and len(selections) > 1:
+        raise SelectionError("--baseline is one set's file: use it with one set")
+    unplaced = [s.file for s in selections if s.registered is None]
+    if options.write_baseline and options.baseline is None and unplaced:
+        raise SelectionError(
+            f"{unplaced[0]}: register the set in evals/sets.json or pass --baseline"
+        )
     date, commit = history.now(), history.git_commit()
     against = _against(options, registry, selections)
     runs: dict[str, SetRun] = {}
@@ -181,17 +191,11 @@ def evaluate(
                 f"blind first run of {sel.name} recorded in {registry.path.name} and history"
             )
         if options.write_baseline:
-            reg = sel.registered
-            summary_path = options.baseline or (reg.summary if reg else None)
-            per_case = (
-                reg.per_case
-                if reg and reg.per_case
-                else registry.folder / "baselines" / f"{sel.name}.jsonl"
-            )
-            if summary_path is None:
-                raise RegistryError(
-                    f"{sel.name}: no baseline file; pass --baseline or register the set"
-                )
+            if options.baseline is not None:
+                summary_path = options.baseline
+                per_case = summary_path.parent / "baselines" / f"{sel.name}.jsonl"
+            else:
+                summary_path, per_case, registry = registry.baseline_paths(sel.name)
             write_baseline(summary_path, per_case, one)
             committed.append(history.entry(sel.name, "baseline", summary, date, commit, **extra))
             notes.append(f"baseline written: {summary_path} and {per_case}")
@@ -206,7 +210,7 @@ def evaluate(
     entries = [
         SetEntry(
             sel.name,
-            registered.get(sel.name),
+            registered.get(sel.name) if sel.registered else None,  # a file may share a name
             runs[sel.name],
             comparisons[sel.name],
             sel.first_run,

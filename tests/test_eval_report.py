@@ -195,6 +195,8 @@ def test_a_blind_set_is_run_for_the_first_time_only_on_purpose(tmp_path: Path) -
         select(reg, names=["blind"])
     with pytest.raises(SelectionError, match="whole set"):
         select(reg, first_run=["blind"], category="safety")
+    with pytest.raises(SelectionError, match="baseline covers the whole set"):
+        select(reg, names=["dev"], category="safety", write_baseline=True)
     picked, _ = select(reg, first_run=["blind"])
     assert [(s.name, s.first_run) for s in picked] == [("blind", True)]
     reg.record_first_run("blind", "2026-12-02", "abc1234")
@@ -392,3 +394,66 @@ def test_the_report_fits_1280_px_and_loads_nothing_from_the_network(tmp_path: Pa
     assert facts["scroll_width"] == WIDTH and facts["external_requests"] == []
     assert facts["widest_element_right"] <= WIDTH
     assert (tmp_path / "top.png").stat().st_size > 10_000
+
+
+def test_baselines_and_blind_first_runs_are_written_where_the_registry_says(
+    bot, tmp_path: Path
+) -> None:
+    from evals.suite import Options, evaluate
+
+    line = {
+        "category": "answerable",
+        "history": [],
+        "expect": "answer",
+        "gold_sources": [],
+        "required_facts": [],
+        "forbidden": [],
+        "notes": "",
+    }
+    for name, question in (("dev", "Does microneedling hurt?"), ("blind", "Is it safe?")):
+        (tmp_path / f"{name}.jsonl").write_text(
+            json.dumps(line | {"id": f"{name}-1", "question": question}) + "\n"
+        )
+    data = {
+        "sets": [
+            {
+                "name": "dev",
+                "file": "dev.jsonl",
+                "summary": "baseline-dev.json",
+                "per_case": "baselines/dev.jsonl",
+                "gated": True,
+            },
+            {
+                "name": "blind",
+                "file": "blind.jsonl",
+                "summary": None,
+                "per_case": None,
+                "blind": True,
+                "first_run": None,
+            },
+        ]
+    }
+    (tmp_path / "sets.json").write_text(json.dumps(data))
+    reg = Registry.load(tmp_path / "sets.json")
+    picked, skipped = select(reg, names=["dev"], first_run=["blind"])
+    evaluate(bot, picked, reg, Options(out=tmp_path / "out", write_baseline=True), skipped)
+
+    assert json.loads((tmp_path / "baseline-dev.json").read_text())["overall"]["cases"] == 1.0
+    [record] = map(json.loads, (tmp_path / "baselines" / "dev.jsonl").open())
+    assert record["id"] == "dev-1" and set(record) >= {"passed", "outcome", "answer", "citations"}
+    reg = Registry.load(tmp_path / "sets.json")
+    assert reg.get("blind").first_run is not None and not reg.get("blind").awaiting_first_run
+    lines, _ = history.read(reg.history)
+    assert sorted((x["set"], x["kind"]) for x in lines) == [
+        ("blind", "baseline"),
+        ("blind", "blind_first_run"),
+        ("dev", "baseline"),
+    ]
+    # A set without baseline files gets the usual names, written into the registry.
+    assert reg.get("blind").per_case == tmp_path / "baselines" / "blind.jsonl"
+    assert (tmp_path / "baseline-blind.json").is_file()
+    # The next run compares with the baseline just written: nothing moved.
+    picked, _ = select(reg, names=["dev"])
+    again = evaluate(bot, picked, reg, Options(out=tmp_path / "out2"))
+    assert [c.status for c in again.comparisons["dev"].cases] == ["same"]
+    assert again.comparisons["dev"].against == "committed baselines"

@@ -37,7 +37,8 @@ th{background:#f3f5f6;font-weight:600}td:first-child,th:first-child{text-align:l
 .removed{background:#fbd0d0;text-decoration:line-through}.added{background:#c9f0d3}
 .removed_line{background:#fbd0d0}.added_line{background:#c9f0d3}
 .under{background:#fff4e0}.nowrap{white-space:nowrap}
-table.changes td:nth-child(2),table.changes th:nth-child(2),table.changes td:last-child{text-align:left}
+table.changes td:nth-child(2),table.changes th:nth-child(2),
+table.changes td:last-child{text-align:left}
 th small{display:block;font-weight:400;color:#50575e}
 ul.reasons{margin:4px 0;padding-left:18px;color:#8c1515}
 .facts li{list-style:none}.facts{padding-left:4px;margin:4px 0}
