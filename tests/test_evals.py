@@ -18,7 +18,10 @@ from assistant.ingest.corpus import load_corpus
 from assistant.schema import Hit
 from evals import metrics, report, runner
 from evals.cases import Case, CaseError, load_cases, section_matches
+from evals.compare import compare_set
 from evals.feedback import drafts_main
+from evals.html import SetEntry
+from evals.record import Run, SetRun
 
 from .conftest import CORPUS, ROOT
 
@@ -212,12 +215,16 @@ def test_a_broken_retriever_fails_the_gate(bot, subset, monkeypatch, tmp_path) -
     failures = metrics.gate_failures(summary, None)
     assert summary["hit@5"] < 0.5
     assert any(f.startswith("hit@5 = ") for f in failures)
-    report.write(tmp_path, summary, runner.by_category(results), results, failures)
-    written = json.loads((tmp_path / "summary.json").read_text())
+    one = SetRun("subset", summary, runner.by_category(results), tuple(results), tuple(failures))
+    comparison = compare_set(one, None, None)
+    entry = SetEntry("subset", None, one, comparison, False, "cases.jsonl")
+    run = Run(str(tmp_path), "2026-12-02", None, {"subset": one})
+    report.write(tmp_path, run, [entry], {"subset": comparison})
+    written = json.loads((tmp_path / "subset" / "summary.json").read_text())
     assert written["gate_failures"] == failures
     page = (tmp_path / "report.html").read_text()
-    assert "data:image/png;base64," in page and "Failing cases" in page
-    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == len(subset)
+    assert "<svg" in page and f"Cases ({len(subset)})" in page and "Gate failed" in page
+    assert len((tmp_path / "subset" / "results.jsonl").read_text().splitlines()) == len(subset)
 
 
 def test_thumbs_down_feedback_becomes_draft_cases(tmp_path: Path) -> None:
