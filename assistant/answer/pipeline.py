@@ -19,7 +19,7 @@ from ..embeddings import Embedder, make_embedder, model_id_for
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
 from ..index.vocabulary import Vocabulary
-from ..schema import Hit, Note, Query, Reply
+from ..schema import Hit, Note, Outcome, Query, Reply
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
 from .live import LiveIndex, Snapshot
@@ -134,11 +134,17 @@ class Assistant:
         text, truncated = sanitize(question, self.settings.max_question_chars)
         self.refresh()
         live = self.live_index.current
-        query = self.reader.read(text, clean_history(history))
+        turns = clean_history(history)
+        query = self.reader.read(text, turns)
         if query.small_talk is not None:
             reply = self.responder.small_talk(query)
         else:
             reply = yield from self._answer(live, query, timings)
+            leaning = self._second_reading(query, reply, turns)
+            if leaning is not None:
+                again = yield from self._answer(live, leaning, timings)
+                if again.outcome is Outcome.ANSWER:
+                    reply = again
         if truncated:
             note = self.wording["truncated"].format(limit=self.settings.max_question_chars)
             reply = dataclasses.replace(
@@ -147,6 +153,24 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         reply.timings_ms = timings
         yield reply
+
+    def _second_reading(
+        self, query: Query, reply: Reply, turns: list[dict[str, str]]
+    ) -> Query | None:
+        """A self-contained reading that found nothing close, read again as leaning on the
+        conversation ("how soon would I notice?" after a question about scars): the
+        reading to try, or None. A word no article uses is never given another topic."""
+        gate = reply.gate
+        if (
+            query.context is not None
+            or reply.outcome is Outcome.ANSWER
+            or not turns
+            or not gate.get("key_known", True)
+            or gate.get("other_subject")
+            or gate.get("similarity", 1.0) >= self.tuning.off_topic_similarity
+        ):
+            return None
+        return self.reader.leaning(query, turns)
 
     def _answer(
         self, live: Snapshot, query: Query, timings: dict[str, float]

@@ -17,9 +17,10 @@ A message is read as one of three things (word lists in ``data/conversation.yaml
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..data import load_yaml
@@ -96,6 +97,7 @@ class QueryReader:
     back_references: tuple[tuple[str, ...], ...]
     max_follow_up_terms: int
     asking_starts: tuple[tuple[str, ...], ...]
+    inversions: frozenset[tuple[str, str]]
     core_min_words: int
     small_talk_kinds: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
 
@@ -109,6 +111,9 @@ class QueryReader:
             back_references=_phrases(data["back_references"]),
             max_follow_up_terms=int(data["max_follow_up_terms"]),
             asking_starts=_phrases(data["asking_starts"]),
+            inversions=frozenset(
+                (str(v), str(s)) for v in data["inverted_verbs"] for s in data["inverted_subjects"]
+            ),
             core_min_words=int(data["core_min_words"]),
             small_talk_kinds=tuple(
                 (kind, _phrases(items)) for kind, items in data["small_talk"].items()
@@ -146,7 +151,9 @@ class QueryReader:
         words = self._without_pleasantries(words_of(sentence))
         while words and _starts_with(words, self.continuations) and words[0] == "so":
             words = words[1:]
-        return _starts_with(words, self.asking_starts)
+        if _starts_with(words, self.asking_starts):
+            return True
+        return any(pair in self.inversions for pair in itertools.pairwise(words))
 
     def core(self, message: str) -> tuple[str, str]:
         """(the sentences that ask, the background) of a message.
@@ -221,6 +228,12 @@ class QueryReader:
         question, background = self.core(message)
         context = self._context(history) if self.is_follow_up(question) else None
         return Query(question, context=context, message=message, background=background)
+
+    def leaning(self, query: Query, history: Sequence[dict[str, str]]) -> Query | None:
+        """A question read as a follow-up after all ("how soon would I notice?" after a
+        question about scars), or None when there is nothing earlier to lean on."""
+        context = self._context(history)
+        return None if context is None else replace(query, context=context)
 
     def _context(self, history: Sequence[dict[str, str]]) -> str | None:
         """The topic a follow-up borrows: the latest earlier question that was not small

@@ -35,8 +35,16 @@ class Vocabulary:
         self._corrections: dict[str, str] = {}
 
     def correct(self, term: str) -> str:
-        """Map a misspelling ("dermarollr") to the article term it is closest to."""
-        if term in self.df or len(term) < 6 or term.isdigit():
+        """Map a misspelling ("dermarollr") to the article term it is closest to, and an
+        adjective in -y to the article word it is made from ("saggy" -> "sag")."""
+        if term in self.df or term.isdigit():
+            return term
+        if term.endswith("i") and len(term) >= 4:  # the stemmer spells a final -y as -i
+            root = term[:-1]
+            for candidate in (root, root[:-1] if root[-1:] == root[-2:-1] else "", root + "e"):
+                if candidate in self.df:
+                    return candidate
+        if len(term) < 6:
             return term
         if term not in self._corrections:
             if len(self._corrections) > 50_000:  # bounded: questions are untrusted input
