@@ -72,6 +72,7 @@ class Tuning:
     sub_item_penalty: float = 0.05
     support_units: int = 2  # units quoted after the lead
     support_window: float = 0.08  # ... each within this of the best score
+    support_max_words: int = 40  # ... and short: a longer one goes to "more"
     more_units: int = 3  # units listed under "more from the articles"
     more_window: float = 0.18
     duplicate_cosine: float = 0.9  # a unit this close to a quoted one is a repeat

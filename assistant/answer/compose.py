@@ -223,8 +223,11 @@ def select(
     for cand in ranked:
         if cand is lead or _repeats(cand, picked, tuning):
             continue
-        if len(selection.support) < tuning.support_units and cand.score >= best - (
-            tuning.support_window
+        short = len(cand.sentence.text.split()) <= tuning.support_max_words
+        if (
+            len(selection.support) < tuning.support_units
+            and cand.score >= best - tuning.support_window
+            and short
         ):
             selection.support.append(cand)
         elif len(selection.more) < tuning.more_units and cand.score >= best - tuning.more_window:

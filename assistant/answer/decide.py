@@ -76,18 +76,18 @@ def decide(
         return verdict(outcome, Reason.UNCOVERED_SUBJECT)
     if (close or typed) and missing is None:
         return verdict(Outcome.ANSWER, Reason.ANSWERED)
+    if not s.domain and s.similarity < t.off_topic_similarity:
+        return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
+    if not s.key_known and s.unknown_share >= t.uncovered_share:
+        # Something close may still help ("toner" is near the articles' "acids");
+        # with nothing close, it is outside the articles.
+        if related and s.similarity >= t.gate_min_similarity:
+            return verdict(Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
+        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if not related:
         return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
     if close or typed:
         return verdict(Outcome.RELATED, Reason.MISSING_VALUE)
-    if not s.key_known and s.unknown_share >= t.uncovered_share:
-        # Something close may still help ("toner" is near the articles' "acids");
-        # with nothing close, it is outside the articles.
-        if s.similarity >= t.gate_min_similarity:
-            return verdict(Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
-        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
-    if not s.domain and s.similarity < t.off_topic_similarity:
-        return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
     if s.similarity >= t.related_similarity:
         return verdict(Outcome.RELATED, Reason.LOW_CONFIDENCE)
     return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
