@@ -43,7 +43,7 @@ bench: index
 	$(PY) -m evals.bench
 
 soak: setup
-	$(PY) -m pytest -q -s -m slow tests/test_soak.py
+	$(PY) -m pytest -q -s -m slow tests/e2e/test_soak.py
 
 # Known-vulnerability check of the installed packages against PyPI's advisory data.
 audit: setup

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -180,7 +180,7 @@ def test_load_clients_get_answers_from_both_apis(bot, built_settings, tmp_path) 
 
     from evals.bench import ENDPOINTS, QUICK, measure_load
 
-    from .test_app import COST_QUESTION, app_settings, running_app
+    from ..e2e.test_app import COST_QUESTION, app_settings, running_app
 
     questions = [
         ("Does it hurt?", []),

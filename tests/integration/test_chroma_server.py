@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CORPUS, make_settings
+from ..conftest import CORPUS, make_settings
 
 COST_QUESTION = "How much does microneedling cost?"
 START_TIMEOUT_S = 60.0

@@ -20,7 +20,7 @@ from evals import metrics, report, runner
 from evals.cases import Case, CaseError, load_cases, section_matches
 from evals.feedback import drafts_main
 
-from .conftest import CORPUS, ROOT
+from ..conftest import CORPUS, ROOT
 
 CASES = load_cases()
 # Written later, blind to the engine's tuning; never used to pick thresholds.

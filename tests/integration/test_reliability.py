@@ -24,7 +24,7 @@ from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissing
 from assistant.index.reader import LoadedIndex
 from assistant.ingest import ingest
 
-from .conftest import CORPUS, ROOT, make_settings
+from ..conftest import CORPUS, ROOT, make_settings
 
 # -- 1. fuzzing ---------------------------------------------------------------------------
 

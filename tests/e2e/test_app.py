@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Gradio's queue statistics use pandas options that pandas 3 deprecates; not ours to fix.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
