@@ -187,7 +187,7 @@ def test_citation_precision_counts_citations_outside_the_gold_sections(bot) -> N
     checker, sources, wording = bot.support_checker(), runner.source_texts(bot), load_wording()
 
     def precision(gold: dict[str, str]) -> float:
-        case = Case("t", "answerable", "How much does microneedling cost?", "answer", [], [gold])
+        case = Case("t", "answerable", "What is the cost of microneedling?", "answer", [], [gold])
         return runner.run_case(bot, case, checker, sources, wording)["citation_precision"]
 
     # The answer quotes one passage, from the cost section.
@@ -232,7 +232,7 @@ def test_thumbs_down_feedback_becomes_draft_cases(tmp_path: Path) -> None:
             "timestamp": "t1",
         },
         {"answer_id": "a", "event": "comment", "comment": "missed the sun advice"},
-        {"answer_id": "b", "event": "vote", "vote": "up", "question": "Does it hurt?"},
+        {"answer_id": "b", "event": "vote", "vote": "up", "question": "Is the needling painful?"},
         {"answer_id": "c", "event": "vote", "vote": "down", "question": "Is it safe?"},
         {"answer_id": "c", "event": "vote", "vote": "none", "question": "Is it safe?"},
     ]
