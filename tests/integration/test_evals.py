@@ -26,7 +26,7 @@ CASES = load_cases()
 # Written later, blind to the engine's tuning; never used to pick thresholds.
 HELDOUT = load_cases(ROOT / "evals" / "heldout.jsonl")
 # Three more held-out sets, written 2026-12-01 by helpers who saw neither the engine nor
-# the other case files (see the README for which engine changes each one informed).
+# the other case files (see docs/evaluation.md for which engine changes each one informed).
 LATER_HELDOUT = {
     name: load_cases(ROOT / "evals" / f"{name}.jsonl")
     for name in ("heldout2", "heldout3", "heldout4")
