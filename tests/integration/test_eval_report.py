@@ -304,7 +304,7 @@ def test_a_seeded_difference_shows_first_under_newly_failing(
         (
             "priced",
             "answerable",
-            "How much does a package of microneedling sessions cost?",
+            "What would a package of microneedling sessions cost me?",
             "answer",
             [["\\$700"]],
         ),
