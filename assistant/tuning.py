@@ -21,7 +21,6 @@ HEURISTICS = (
     "chit_chat",  # unknown words the question means the same without do not count
     "folded_reading",  # the question also read in the articles' spelling (synonyms)
     "conversation_reading",  # a follow-up also read as the conversation in order
-    "other_views",  # for a how-long question, every article's figure is quoted
     "quantity_lead",  # a how-long / how-many question leads with a unit holding one
     "advice",  # a list item's own advice (its sub-item) comes with it
     "caution_answer",  # a safety question is answered by its caution
