@@ -16,10 +16,7 @@ import pytest
 from ..conftest import ROOT
 
 # Files not yet rewritten, and why. Remove an entry once its file passes.
-PENDING = {
-    "tests/integration/test_engine.py": "the answer engine's tests, rewritten with the engine",
-    "tests/integration/test_gate.py": "the answer gate's tests, rewritten with the engine",
-}
+PENDING = {}
 MIN_CONTAINED = 30  # a test string may not contain an eval question this long or longer
 # Shorter eval questions ("hi", "does it hurt") are everyday phrases, not copied wording:
 # a test may use them as long as they are not all it asks.

@@ -92,7 +92,9 @@ def test_a_self_contained_question_is_never_rewritten(reader: QueryReader, messa
 
 def test_small_talk_is_never_the_context_of_a_follow_up(reader: QueryReader) -> None:
     history = turns("can microneedling improve old acne scars", "thanks!")
-    assert reader.read("and how often?", history).context == "can microneedling improve old acne scars"
+    assert (
+        reader.read("and how often?", history).context == "can microneedling improve old acne scars"
+    )
 
 
 def test_a_chain_of_follow_ups_keeps_the_topic(reader: QueryReader) -> None:
