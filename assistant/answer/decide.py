@@ -8,11 +8,12 @@ answer checks; the thresholds are ``Tuning``'s. In order:
    or a unit holding the asked-for value (a time, a price) — unless what the question
    asks for (a price, whether it removes X) is in no quote; or the question raises a
    safety topic ("can I do it while pregnant?") whose caution the articles state;
-3. it is about another treatment ("how many laser hair removal sessions?"): microneedling
-   passages do not answer it; and when its key subject is in no article ("insurance")
-   and nothing comes close, it is declined;
+3. it is about another treatment ("how many laser hair removal sessions?"): declined,
+   microneedling passages do not answer it; and when its key subject is in no article
+   ("insurance") and nothing comes close, declined too;
 4. not about the domain and nothing close: declined as off-topic;
-5. the uncertain middle: related passages, plainly marked as not a direct answer.
+5. the uncertain middle of a question about the domain: related passages, plainly
+   marked as not a direct answer; anything else is declined.
 
 >>> from assistant.answer.gate import Signals
 >>> decide(Signals(0.8, 1.0, "pain"), DEFAULT).outcome.value
@@ -72,8 +73,7 @@ def decide(
     if caution:
         return verdict(Outcome.ANSWER, Reason.CAUTION)
     if s.other_subject is not None:
-        outcome = Outcome.RELATED if related and s.domain else Outcome.DECLINED
-        return verdict(outcome, Reason.UNCOVERED_SUBJECT)
+        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if (close or typed) and missing is None:
         return verdict(Outcome.ANSWER, Reason.ANSWERED)
     if not s.domain and s.similarity < t.off_topic_similarity:
@@ -88,6 +88,8 @@ def decide(
         return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
     if close or typed:
         return verdict(Outcome.RELATED, Reason.MISSING_VALUE)
-    if s.similarity >= t.related_similarity:
+    # Related passages are for questions about the domain; trivia that happens to share
+    # a word with one aside ("who played Frenchie in Grease?") is declined.
+    if s.similarity >= t.related_similarity and s.domain:
         return verdict(Outcome.RELATED, Reason.LOW_CONFIDENCE)
     return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
