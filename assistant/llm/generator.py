@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..answer.respond import add_notes
+from ..answer.reply import add_notes
 from ..answer.safety import SafetyTopic
 from ..answer.support import SupportChecker
 from ..errors import GeneratorError
