@@ -344,15 +344,23 @@ class MeaningReader:
                     out.setdefault((family, term), set()).add(side)
         return out
 
-    def disagreement(self, claim: Reading, source: Reading) -> str | None:
-        """Why ``claim`` does not say what ``source`` says, or None when it does."""
+    def disagreement(
+        self, claim: Reading, source: Reading, context: Sequence[Reading] = ()
+    ) -> str | None:
+        """Why ``claim`` does not say what ``source`` says, or None when it does.
+
+        A clause of the statement that shares no word with ``source`` is read against
+        the ``context`` (the other sentences of the same passage): "sterilize it before
+        each use, and don't share it" joins two sentences of one passage."""
         for amount in claim.amounts:
             if not amount.found_in(source.amounts):
                 given = ", ".join(f"“{a.text}”" for a in source.amounts) or "no number"
                 return f"“{amount.text}” is not in the source (it gives {given})"
         for clause in claim.clauses:
-            windows = self.windows(clause, source)
-            if not windows:
+            found = [(source, w) for w in self.windows(clause, source)]
+            if not found:
+                found = [(other, w) for other in context for w in self.windows(clause, other)]
+            if not found:
                 if _parity(clause):
                     return (
                         f"negates something the source does not say: “{_span(claim.text, clause)}”"
@@ -360,7 +368,7 @@ class MeaningReader:
                 continue
             # What the clause mentions: its words, and what its "-free"/"not" words deny.
             terms = frozenset().union(*(t.terms | t.scope for t in clause))
-            problems = [self._differ(claim.text, clause, source.text, w, terms) for w in windows]
+            problems = [self._differ(claim.text, clause, r.text, w, terms) for r, w in found]
             if all(problems):
                 return problems[0]
         return None

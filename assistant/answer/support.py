@@ -199,7 +199,10 @@ class SupportChecker:
         for i in np.argsort(-sims, kind="stable"):
             if sims[i] < floor:
                 break
-            why = self.reader.disagreement(reading, self.reader.read(units[i][1]))
+            context = [
+                self.reader.read(u) for k, u in units if k == units[i][0] and u != units[i][1]
+            ]
+            why = self.reader.disagreement(reading, self.reader.read(units[i][1]), context)
             if why is None:
                 agreeing.append(int(i))
             elif problem is None:
