@@ -396,11 +396,15 @@ class MeaningReader:
                 word = next(t.text for t in clause if (family, *sides) in t.sides)
                 their = next(t.text for t in window if (family, *other) in t.sides)
                 return f"says “{word}” where the source says “{their}”: “{found}”"
+        # A side of a pair the source does not use here, where it uses the other one:
+        # "smaller and more noticeable" for "smaller and less noticeable".
         mine, theirs = _sides(clause), _sides(window)
         for family, sides in mine.items():
             other = theirs.get(family, set())
-            if len(sides) == 1 and len(other) == 1 and sides != other:
-                word = next(t.text for t in clause if (family, *sides) in t.sides)
-                their = next(t.text for t in window if (family, *other) in t.sides)
-                return f"says “{word}” where the source says “{their}”: “{found}”"
+            for side in sides - other:
+                opposite = "down" if side == "up" else "up"
+                if opposite in other:
+                    word = next(t.text for t in clause if (family, side) in t.sides)
+                    their = next(t.text for t in window if (family, opposite) in t.sides)
+                    return f"says “{word}” where the source says “{their}”: “{found}”"
         return None

@@ -191,7 +191,7 @@ class SupportChecker:
             sims = np.where([plain in plain_quotes(u) for _, u in units], 1.0, sims)
         words = set(self.analyzer.tokens(claim)) - self.subject
         found = set().union(*(self.analyzer.passage_terms(p) for p in passages))
-        recall = 1.0 if verbatim or not words else len(words & found) / len(words)
+        recall = 1.0 if not words else len(words & found) / len(words)
         reading = self.reader.read(claim)
         agreeing: list[int] = []
         problem = None
@@ -218,7 +218,7 @@ class SupportChecker:
         # by a sentence that is merely on its topic ("more sun exposure lowers the risk of
         # hyper-pigmentation" by "the skin could develop hyper-pigmentation").
         held = set().union(*(self.analyzer.passage_terms(units[i][1]) for i in agreeing))
-        coverage = 1.0 if verbatim or not words else len(words & held) / len(words)
+        coverage = 1.0 if not words else len(words & held) / len(words)
         supported = min(recall, coverage) >= self.min_recall and (
             agree >= self.min_similarity or agree_all >= self.min_similarity_all_words
         )

@@ -19,7 +19,8 @@ error.
 
 A reply the engine could only call ``related`` (on topic, but no passage clearly
 answers) goes to the model too, with the same sources: if at least one sentence of its
-answer passes verification, the verified answer is shown as an ``answer``, marked
+answer passes verification and the answer names what the question is about (the gate's
+key term), the verified answer is shown as an ``answer``, marked
 ``generator="llm-promoted"`` for staff (``reason`` keeps why the engine was unsure);
 otherwise the related reply stands. A reply related because the value asked for (a
 price, a length) is in no passage is not sent: nothing the sources say can supply it.
@@ -60,11 +61,19 @@ class LLMGenerator:
     """Rewrites an extractive reply with an OpenAI-compatible chat model, verified."""
 
     def __init__(
-        self, llm: Any, prompts: Prompts | None = None, *, max_sources: int = MAX_SOURCES
+        self,
+        llm: Any,
+        prompts: Prompts | None = None,
+        *,
+        max_sources: int = MAX_SOURCES,
+        promote_needs_subject: bool = True,
     ) -> None:
         self.llm = llm  # anything with llama-index's ``stream_chat``
         self.prompts = prompts or Prompts.from_package()
         self.max_sources = max_sources
+        # A promoted answer must name the question's key term (see ``_names_the_subject``);
+        # evals.llm_promotion measures both ways.
+        self.promote_needs_subject = promote_needs_subject
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMGenerator:
@@ -145,6 +154,10 @@ class LLMGenerator:
             key = "declined" if verifier.declined else "cut_off" if cut_off else "unverified"
             log.info("LLM answer not used (%s): %s", key, verifier.dropped)
             return self._fallback(reply, key, verifier.dropped)
+        promoted = reply.outcome is Outcome.RELATED
+        if promoted and self.promote_needs_subject and not self._names_the_subject(reply, verifier):
+            log.info("LLM answer not promoted: it never names %r", reply.gate.get("key_term"))
+            return self._fallback(reply, "off_subject", verifier.dropped)
         self._keep_cautions(draft, reply, topics, verifier)
         citations = _with_roles(draft.citations())
         for hit in hits:
@@ -155,7 +168,6 @@ class LLMGenerator:
         notes = notes_for(topics)  # vetted notes come from code, never from the model
         if cut_off:
             notes.append(Note("llm", self.prompts.notes["incomplete"]))
-        promoted = reply.outcome is Outcome.RELATED
         return dataclasses.replace(
             reply,
             answer=add_notes(draft.body(), notes),
@@ -168,6 +180,16 @@ class LLMGenerator:
             outcome=Outcome.ANSWER,
             lead=1,
         )
+
+    @staticmethod
+    def _names_the_subject(reply: Reply, verifier: Verifier) -> bool:
+        """A verified answer to an unsure question must name what the question is about
+        (the gate's key term): true sentences about something else answer nothing."""
+        key = reply.gate.get("key_term")
+        if not key:
+            return True
+        analyzer = verifier.checker.analyzer
+        return any(key in analyzer.tokens(c.claim) for c in verifier.kept)
 
     @staticmethod
     def _keep_cautions(
