@@ -1,0 +1,429 @@
+"""LLM mode's verification in parts: the meaning checks, the markup rules, a stream cut
+off before its end, the promotion of related replies, and one model call per batch.
+
+The reading of sentences needs only the analyzer (no model); the rest runs the real
+engine against the scripted OpenAI-compatible server (tests/fake_openai.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistant.answer.meaning import MeaningReader
+from assistant.answer.pipeline import Assistant
+from assistant.answer.support import SupportChecker, passage_units
+from assistant.index.analyzer import Analyzer
+from assistant.llm import LLMGenerator
+from assistant.llm.markup import clean, links
+from assistant.llm.prompt import Prompts
+from assistant.llm.verify import Verifier
+from assistant.schema import Citation, Outcome, Reply
+from assistant.text import plain_quotes
+from tests.conftest import CORPUS, make_settings
+from tests.fake_openai import FakeOpenAI
+from tests.test_app import app_settings, running_app
+
+PROMPTS = Prompts.from_package()
+READER = MeaningReader(Analyzer.from_package())
+HURT = "Does it hurt?"
+# Sentences of the passages the engine provides for HURT, whatever their numbers.
+NUMBING = "It can generally be performed without any numbing solution or anesthesia."
+REDNESS = "Expect some redness after the procedure, which should die down in a few hours."
+# A reply the engine calls related (low confidence) and the term its gate keys on.
+UNSURE = "How much does a derma pen cost?"
+PENS = "Professional treatments use advanced devices like derma pens or derma rollers."
+
+
+def agrees(claim: str, source: str) -> bool:
+    return READER.disagreement(READER.read(claim), READER.read(source)) is None
+
+
+# -- polarity -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("claim", "source", "same"),
+    [
+        # requires versus does not require
+        (
+            "It requires the same downtime as a peel.",
+            "It does not require the downtime of a peel.",
+            False,
+        ),
+        (
+            "It doesn’t require the downtime of a peel.",
+            "It does not require the downtime of a peel.",
+            True,
+        ),
+        # two negations cancel; avoid / should not / not recommended / contraindicated
+        ("Pregnant women should not avoid it.", "Pregnant women should avoid it.", False),
+        ("It is not recommended for pregnant women.", "Pregnant women should avoid it.", True),
+        ("It is contraindicated for pregnant women.", "Pregnant women should avoid it.", True),
+        (
+            "Pregnancy is not strictly contraindicated.",
+            "Pregnancy: while not strictly contraindicated, many advise against it.",
+            True,
+        ),
+        (
+            "Pregnancy is strictly contraindicated.",
+            "Pregnancy: while not strictly contraindicated, many advise against it.",
+            False,
+        ),
+        # "without X", "X-free", "free of X" all deny X; leaving X out drops no negation
+        (
+            "The skin looks glowing and free of irritation after three days.",
+            "The skin looks glowing and without irritation after three days.",
+            True,
+        ),
+        (
+            "The skin looks glowing after three days.",
+            "The skin looks glowing and without irritation after three days.",
+            True,
+        ),
+        (
+            "The skin looks glowing and irritated after three days.",
+            "The skin looks glowing and without irritation after three days.",
+            False,
+        ),
+        # each clause keeps its own negation
+        ("It doesn't hurt.", "It really doesn't hurt, and there is no waiting period.", True),
+        (
+            "There is a waiting period.",
+            "It really doesn't hurt, and there is no waiting period.",
+            False,
+        ),
+        ("Everyone can safely undergo it.", "Not everyone can safely undergo it.", False),
+        # opposites
+        (
+            "Tanned skin is less susceptible to reactions.",
+            "Tanned skin is more susceptible to reactions.",
+            False,
+        ),
+        (
+            "More sun exposure lowers the risk.",
+            "Limiting exposure to sunlight reduces the risk.",
+            False,
+        ),
+        (
+            "Limiting sun exposure lowers the risk.",
+            "Limiting exposure to sunlight reduces the risk.",
+            True,
+        ),
+        (
+            "Avoid sun for two weeks after your treatment.",
+            "Avoid sun for two weeks before your treatment.",
+            False,
+        ),
+        ("Keep using retinoids.", "Discontinue the use of retinoids.", False),
+    ],
+)
+def test_polarity_and_opposites(claim: str, source: str, same: bool) -> None:
+    assert agrees(claim, source) is same
+
+
+def test_a_drop_is_explained() -> None:
+    why = READER.disagreement(
+        READER.read("It requires the same downtime as a peel."),
+        READER.read("The treatment causes redness, but it does not require the downtime."),
+    )
+    assert why == (
+        "negation differs: “It requires the same downtime as a peel” where the source says "
+        "“but it does not require the downtime”"
+    )
+
+
+def test_typographic_apostrophes_and_quotes_are_made_plain() -> None:
+    assert plain_quotes("doesn’t “hurt” ‘much’") == "doesn't \"hurt\" 'much'"
+    assert agrees("It doesn’t hurt.", "It doesn't hurt.")
+    assert not agrees("It hurts.", "It doesn’t hurt.")
+
+
+# -- numbers and units ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        ("needles less than .5 millimeters", [(0.5, 0.5, "mm")]),
+        ("typically 0.2mm to 0.5mm", [(0.2, 0.5, "mm")]),
+        ("typically 0.2 to 0.5 mm", [(0.2, 0.5, "mm")]),
+        ("every two to four weeks", [(2, 4, "week")]),
+        ("for 24–48 hours", [(24, 48, "hour")]),
+        ("once or twice a week", [(1, 2, "times")]),
+        ("up to five times per week", [(5, 5, "times")]),
+        ("for at least a week", [(1, 1, "week")]),
+        ("up to $700", [(700, 700, "dollar")]),
+        ("more than 90%", [(90, 90, "percent")]),
+        ("a series of six treatments", [(6, 6, "session")]),
+        ("one of the most effective ways, and one could damage the skin", []),
+        ("once your results are achieved", []),
+        ("only half the battle", []),
+        ("after one treatment", [(1, 1, "session")]),
+    ],
+)
+def test_amounts_are_read_with_their_units(text: str, amounts: list[tuple]) -> None:
+    assert [(a.low, a.high, a.unit) for a in READER.read(text).amounts] == amounts
+
+
+@pytest.mark.parametrize(
+    ("claim", "same"),
+    [
+        ("Needles shorter than 0.5 mm cause no pain.", True),
+        ("Needles shorter than .5 millimeters cause no pain.", True),
+        ("Needles shorter than 5 mm cause no pain.", False),
+        ("Needles shorter than 0.5 cm cause no pain.", False),
+    ],
+)
+def test_numbers_must_match_in_value_and_unit(claim: str, same: bool) -> None:
+    assert agrees(claim, "There is no pain with needles less than .5 millimeters.") is same
+
+
+def test_list_items_are_read_with_their_lead_in_and_continuations_with_their_sentence() -> None:
+    units = passage_units(
+        "Avoid it if you have:\n\n- Open wounds.\n- Cold sores.\nCream is applied. This is "
+        "left on for 20-30 minutes."
+    )
+    assert "Avoid it if you have: Open wounds." in units
+    assert "Cream is applied. This is left on for 20-30 minutes." in units
+
+
+# -- markup and links ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("It helps. <script>alert('x')</script> [1]", "It helps. [1]"),
+        ("It does <b>not</b> hurt [1].", "It does not hurt [1]."),
+        ("<img src=x onerror=alert(1)>It heals [1].", "It heals [1]."),
+        ("It heals.&lt;script&gt;alert(1)&lt;/script&gt; [1]", "It heals. [1]"),
+        ("It heals &amp;lt;b&amp;gt;fast [1].", "It heals fast [1]."),
+        ("Needles < 0.5 mm hurt less [1].", "Needles < 0.5 mm hurt less [1]."),
+        ("It heals <scr", "It heals"),
+    ],
+)
+def test_every_tag_and_entity_is_removed(raw: str, text: str) -> None:
+    assert clean(raw).text == text
+
+
+def test_bare_domains_and_email_addresses_are_links() -> None:
+    assert links("Book at evil.example or write to me@evil.example today.") == [
+        "me@evil.example",
+        "evil.example",
+    ]
+    assert links("See [our guide](javascript:alert(1)).")[0].startswith("[our guide](javascript:")
+    assert links("Use needles of 0.5mm, e.g. at home, says Dr. Lee, M.D.") == []
+
+
+# -- the engine with the scripted server --------------------------------------------------
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_script(fake: FakeOpenAI) -> None:
+    fake.reset()
+
+
+@pytest.fixture(scope="module")
+def llm_bot(bot: Assistant, fake: FakeOpenAI) -> Assistant:
+    settings = make_settings(
+        bot.settings.data_dir,
+        generator="llm",
+        llm_base_url=fake.base_url,
+        llm_model="scripted",
+        llm_timeout=5.0,
+    )
+    return Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
+
+
+def cite(request: dict[str, Any], snippet: str) -> int:
+    from tests.test_llm import number_of
+
+    return number_of(request, snippet)
+
+
+def numbered(*lines: tuple[str, str]):
+    """(sentence, snippet): each sentence cited with the provided source holding the snippet."""
+
+    def content(request: dict[str, Any]) -> str:
+        return "\n".join(f"{text} [{cite(request, snippet)}]" for text, snippet in lines)
+
+    return content
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [{"done": False, "finish": None}, {"done": False}, {"finish": "length"}],
+    ids=["connection-closed", "no-terminator", "token-limit"],
+)
+def test_a_cut_off_stream_shows_only_complete_verified_sentences(
+    llm_bot: Assistant, fake: FakeOpenAI, ending: dict[str, Any]
+) -> None:
+    def content(request: dict[str, Any]) -> str:
+        n, m = cite(request, "without any numbing"), cite(request, "expect some redness")
+        return f"{NUMBING} [{n}]\n{REDNESS} [{m}]\nIt can be done in about 4"
+
+    fake.push(content, words_per_chunk=2, **ending)
+    reply = llm_bot.ask(HURT)
+    assert reply.generator == "llm"
+    assert "without any numbing solution or anesthesia. [1]" in reply.body
+    assert "die down in a few hours. [2]" in reply.body
+    assert "about 4" not in reply.answer
+    assert reply.notes[-1].text == PROMPTS.notes["incomplete"]
+    assert {"sentence": "It can be done in about 4", "reason": "cut off: the stream ended"} in (
+        reply.dropped
+    )
+
+
+def test_a_complete_stream_has_no_note(llm_bot: Assistant, fake: FakeOpenAI) -> None:
+    fake.push(numbered((NUMBING, "without any numbing")))
+    reply = llm_bot.ask(HURT)
+    assert reply.generator == "llm"
+    assert not any(n.kind == "llm" for n in reply.notes)
+
+
+def test_a_stream_cut_before_any_complete_sentence_falls_back(
+    llm_bot: Assistant, extractive: Assistant, fake: FakeOpenAI
+) -> None:
+    fake.push("It can generally be performed without", done=False, finish=None)
+    reply = llm_bot.ask(HURT)
+    assert reply.generator == "extractive-fallback"
+    assert reply.answer == f"{extractive.ask(HURT).answer}\n\n> {PROMPTS.notes['cut_off']}"
+
+
+@pytest.fixture(scope="module")
+def extractive(bot: Assistant) -> Assistant:
+    return Assistant(bot.settings, bot.index, bot.embedder)
+
+
+def test_a_related_reply_with_a_verified_answer_is_promoted(
+    llm_bot: Assistant, extractive: Assistant, fake: FakeOpenAI
+) -> None:
+    before = extractive.ask(UNSURE)
+    assert before.outcome is Outcome.RELATED, "precondition: the engine is unsure here"
+    fake.push(numbered((PENS, "like derma pens")))
+    reply = llm_bot.ask(UNSURE)
+    assert len(fake.requests) == 1
+    assert (reply.outcome, reply.generator, reply.abstained) == (
+        Outcome.ANSWER,
+        "llm-promoted",
+        False,
+    )
+    assert reply.reason == before.reason  # staff still see why the engine was unsure
+    assert PENS in reply.body and reply.lead == 1
+    assert not any(n.kind == "related" for n in reply.notes)
+    assert reply.citations[0].role.value == "lead"
+
+
+@pytest.mark.parametrize(
+    ("script", "note"),
+    [
+        ("Derma pens cost $20 at any pharmacy [1].", "unverified"),
+        (None, "off_subject"),
+    ],
+    ids=["fabricated", "true-but-about-something-else"],
+)
+def test_a_related_reply_without_a_fitting_verified_answer_stays_related(
+    llm_bot: Assistant, extractive: Assistant, fake: FakeOpenAI, script: str | None, note: str
+) -> None:
+    off_subject = numbered(
+        ("Kerry recommends using a roller with .25 millimeter-sized needles.", "Kerry recommends")
+    )
+    fake.push(script or off_subject)
+    reply = llm_bot.ask(UNSURE)
+    assert reply.outcome is Outcome.RELATED and reply.generator == "extractive-fallback"
+    assert reply.answer == f"{extractive.ask(UNSURE).answer}\n\n> {PROMPTS.notes[note]}"
+
+
+def test_a_reply_related_for_a_missing_value_is_not_sent(
+    llm_bot: Assistant, fake: FakeOpenAI
+) -> None:
+    reply = llm_bot.ask("Will microneedling remove my tattoo?")
+    assert reply.outcome is Outcome.RELATED and reply.reason.value == "missing_value"
+    assert fake.requests == [] and reply.generator == "extractive"
+
+
+# -- markup never reaches the JSON API or the CLI ------------------------------------------
+MARKED = "It can generally be performed without any numbing solution.<script>alert(1)</script>"
+
+
+def test_markup_never_reaches_the_json_api(
+    llm_bot: Assistant, fake: FakeOpenAI, built_settings, tmp_path
+) -> None:
+    import httpx
+
+    fake.push(numbered((MARKED + " <img src=x onerror=alert(1)>", "without any numbing")))
+    with running_app(llm_bot, app_settings(built_settings, tmp_path)) as url:
+        reply = httpx.post(f"{url}/api/ask", json={"question": HURT}, timeout=60).json()
+    assert reply["generator"] == "llm"
+    assert "without any numbing solution." in reply["answer"]
+    for field in ("answer", "body"):
+        assert "<" not in reply[field] and "alert" not in reply[field]
+    # Listed for staff as the stream revealed them: the tag names only, never the markup.
+    removed = " ".join(d["reason"] for d in reply["dropped"] if d["reason"].startswith("HTML"))
+    assert "<script>" in removed and "<img>" in removed and "alert" not in removed
+
+
+def test_markup_never_reaches_the_cli(
+    fake: FakeOpenAI, built_settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from assistant.cli import main
+
+    for name in [k for k in os.environ if k.startswith("SKINQA_")]:
+        monkeypatch.delenv(name)
+    env = {
+        "SKINQA_DATA_DIR": str(built_settings.data_dir),
+        "SKINQA_CORPUS_DIR": str(CORPUS),
+        "SKINQA_GENERATOR": "llm",
+        "SKINQA_LLM_BASE_URL": fake.base_url,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    fake.push(
+        numbered(
+            (
+                "It can generally be performed <b>without</b> any numbing solution.",
+                "numbing solution",
+            )
+        )
+    )
+    assert main(["ask", HURT, "--json"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["generator"] == "llm" and "without any numbing solution" in reply["answer"]
+    assert "<" not in reply["answer"]
+
+
+# -- cheaper verification ---------------------------------------------------------------
+class CountingEmbedder:
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, []
+
+    def embed(self, texts: list[str], *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(len(texts))
+        return self.inner.embed(texts, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_whole_answer_is_verified_in_one_model_call(bot: Assistant) -> None:
+    counting = CountingEmbedder(bot.embedder)
+    checker = SupportChecker(counting, bot.analyzer, min_similarity=0.65, min_recall=0.6)
+    chunk = next(c for c in bot.index.chunks if "without any numbing solution" in c.text)
+    source = Citation(1, chunk.doc_id, chunk.title, chunk.section, chunk.text, 0, 0, 1.0)
+    answer = "It can be done without any numbing solution [1]. It is tolerable [1]. Yes [1]."
+    for _ in range(2):
+        verifier = Verifier(checker, [source], [], PROMPTS.cannot_answer)
+        verifier.feed(answer, final=True)
+    assert len(counting.calls) == 2  # one call per answer, never one per sentence
+    # The second answer finds the cited sentences' vectors kept: only its statements.
+    assert counting.calls[1] < counting.calls[0]
+
+
+def test_reply_to_dict_round_trips_the_promoted_generator(llm_bot: Assistant, fake) -> None:
+    fake.push(numbered((PENS, "like derma pens")))
+    data = llm_bot.ask(UNSURE).to_dict()
+    assert data["generator"] == "llm-promoted" and data["outcome"] == "answer"
+    assert isinstance(Reply, type)
