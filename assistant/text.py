@@ -108,13 +108,31 @@ def quantities(text: str) -> set[tuple[str, float, float]]:
 # -- polarity and warnings ----------------------------------------------------------------
 _NEGATION = _MEANING["negation"]
 _PROHIBITION = _MEANING["prohibition"]
-# Words that turn a statement into its opposite or into a warning ("not", "avoid",
-# "doesn't", "doesn’t"); the meaning checks read them clause by clause (answer/meaning.py).
-NEGATION = re.compile(
-    word_pattern([*_NEGATION["words"], *_PROHIBITION["words"], *_PROHIBITION["phrases"]]).pattern
-    + r"|n['’]t\b",
-    re.IGNORECASE,
-)
+
+
+def _cue_pattern(neg: dict, pro: dict) -> str:
+    """Every word or phrase that turns a clause into its opposite: denial ("not"), a
+    contraction ("doesn't"), absence ("without", "free of", "pain-free", "painless", but
+    not "unless"-like words that deny nothing), prohibition ("avoid", "advise against")."""
+    spared = "|".join(re.escape(w) for w in neg["not_absence"])
+    contraction = re.escape(neg["contraction"]).replace("'", "['’]")  # either apostrophe
+    return "|".join(
+        [
+            word_pattern(
+                [*neg["words"], *neg["absence_phrases"], *pro["words"], *pro["phrases"]]
+            ).pattern,
+            rf"\b\w+{contraction}(?!\w)",
+            *(
+                rf"\b(?!(?:{spared})\b)[\w-]*\w{re.escape(sfx)}\b"
+                for sfx in neg["absence_suffixes"]
+            ),
+        ]
+    )
+
+
+# Words that turn a statement into its opposite ("not", "avoid", "doesn't", "doesn’t",
+# "painless"); the meaning checks count them clause by clause (answer/meaning.py).
+NEGATION = re.compile(_cue_pattern(_NEGATION, _PROHIBITION), re.IGNORECASE)
 # ... and the words that carry a warning without negating anything ("risk", "consult").
 CAUTION = re.compile(
     NEGATION.pattern + "|" + word_pattern(_MEANING["warning"]).pattern, re.IGNORECASE
@@ -127,7 +145,6 @@ class Lexicon:
     each one handles); ``answer/meaning.py`` reads sentences with them."""
 
     cue: re.Pattern[str]  # any word or phrase that turns a clause into its opposite
-    not_absence: frozenset[str]  # -less words that deny nothing ("unless", "needless")
     absence_suffixes: tuple[str, ...]  # "-free", "less": the word says what is absent
     interjection: str  # "no," answers; it negates nothing
     opposites: dict[str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]]
@@ -151,15 +168,6 @@ class Lexicon:
     @classmethod
     def from_data(cls, data: dict) -> Lexicon:
         neg, pro, num = data["negation"], data["prohibition"], data["numbers"]
-        cue = "|".join(
-            [
-                word_pattern(
-                    [*neg["words"], *neg["absence_phrases"], *pro["words"], *pro["phrases"]]
-                ).pattern,
-                rf"\b\w+{re.escape(neg['contraction'])}(?!\w)",
-                *(rf"\b[\w-]*\w{re.escape(sfx)}\b" for sfx in neg["absence_suffixes"]),
-            ]
-        )
         opposites = {
             name: (
                 word_pattern(sides["up"]),
@@ -171,8 +179,7 @@ class Lexicon:
         clauses = data["clauses"]
         words = {str(k): float(v) for k, v in num["words"].items()}
         return cls(
-            cue=re.compile(cue, re.IGNORECASE),
-            not_absence=frozenset(neg["not_absence"]),
+            cue=re.compile(_cue_pattern(neg, pro), re.IGNORECASE),
             absence_suffixes=tuple(neg["absence_suffixes"]),
             interjection=neg["interjection"],
             opposites=opposites,

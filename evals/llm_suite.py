@@ -259,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.llm_suite")
     parser.add_argument("--suite", type=Path, default=SUITE)
     parser.add_argument("--verbose", action="store_true", help="list every difference")
+    parser.add_argument(
+        "--skip-missing",
+        action="store_true",
+        help="skip (and list) outputs citing a passage the engine no longer provides",
+    )
     args = parser.parse_args(argv)
 
     import assistant
@@ -274,8 +279,17 @@ def main(argv: list[str] | None = None) -> int:
             generator="llm", llm_base_url=fake.base_url, llm_model="scripted", llm_timeout=5.0
         )
         bot = Assistant(settings, base.index, base.embedder, LLMGenerator.from_settings(settings))
-        results = [run_output(bot, fake, questions, o) for o in outputs]
+        results, skipped = [], []
+        for output in outputs:
+            try:
+                results.append(run_output(bot, fake, questions, output))
+            except SuiteError as err:
+                if not args.skip_missing:
+                    raise
+                skipped.append(str(err))
     print(markdown(results))
+    for reason in skipped:
+        print(f"skipped {reason}")
     wrong = [r for r in results if r.problems]
     for r in wrong if args.verbose else []:
         for p in r.problems:
