@@ -61,6 +61,33 @@ def markers(text: str) -> list[int]:
     return [int(n) for n in _MARKER.findall(text)]
 
 
+_QUOTE_START = re.compile(r"(?:^|[.!?:;(\[“\"])\s*(?:(?:[-*+•]|\d+[.)])\s*)?$")
+
+
+def _flat(text: str) -> str:
+    return " ".join(plain_quotes(text).split())
+
+
+def quotes(statement: str, passage: str) -> bool:
+    """The statement is the passage's own words, starting where a sentence, a clause
+    after a colon or semicolon, or a list item starts ("A series of 3-6 sessions ...").
+    A fragment that starts mid-clause is not a quote: "stop prescribed medication
+    without medical advice" is in "Do not stop prescribed medication without ...".
+
+    >>> quotes("It heals fast.", "Yes. It heals fast.")
+    True
+    >>> quotes("heals fast.", "It never heals fast.")
+    False
+    """
+    claim, text = _flat(statement), _flat(passage)
+    start = text.find(claim)
+    while start >= 0:
+        if _QUOTE_START.search(text[:start]):
+            return True
+        start = text.find(claim, start + 1)
+    return False
+
+
 @lru_cache(maxsize=4096)
 def passage_units(passage: str) -> tuple[str, ...]:
     """A passage's sentences, a list item read with the line that introduces it, and a
@@ -178,6 +205,9 @@ class SupportChecker:
     ) -> Support:
         if not claim or not units:
             return Support(False, 0.0, 0.0, 0.0, 0.0, "", "nothing to compare it with")
+        quoted = tuple(k for k, p in enumerate(passages) if quotes(claim, p))
+        if quoted:  # the source's own words, from the start of a sentence or clause
+            return Support(True, 1.0, 1.0, 1.0, 1.0, claim, None, quoted)
         plain = plain_quotes(claim)
         verbatim = any(plain in plain_quotes(p) for p in passages)
         # The statement against the whole sentence or one of its clauses, whichever is closer.
