@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer.support import passage_units
+from assistant.text import split_sentences
 
 from .cases import Case, load_cases, section_matches
 from .llm_suite import shown_lines
@@ -79,8 +80,14 @@ def provided(request: dict[str, Any]) -> list[tuple[int, str, str, str]]:
     return [(int(n), t, s, x) for n, t, s, x in _SOURCE.findall(user)]
 
 
+def sentences_of(text: str) -> list[str]:
+    """The passage's sentences of five words or more, one sentence each."""
+    units = passage_units(text)
+    return [u for u in units if len(u.split()) >= 5 and len(split_sentences(u)) == 1]
+
+
 def first_sentence(text: str) -> str:
-    units = [u for u in passage_units(text) if len(u.split()) >= 5]
+    units = sentences_of(text)
     return _LABEL.sub("", units[0] if units else text.strip()).strip()
 
 
@@ -88,7 +95,7 @@ def answering_sentence(text: str, question: str) -> str:
     """The sentence of a passage sharing most words with the question (a perfect model
     answers the question, not the passage's first line)."""
     asked = set(re.findall(r"[a-z]{3,}", question.lower()))
-    units = [u for u in passage_units(text) if len(u.split()) >= 5] or [text.strip()]
+    units = sentences_of(text) or [text.strip()]
     best = max(units, key=lambda u: len(asked & set(re.findall(r"[a-z]{3,}", u.lower()))))
     return _LABEL.sub("", best).strip()
 

@@ -26,9 +26,9 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+)"
     r"|(?P<word>[A-Za-z]+(?:'[A-Za-z]+)?(?:-[A-Za-z]+(?:'[A-Za-z]+)?)*)"
     r"|(?P<sym>[$%+])"
-    r"|(?P<punct>[,;:()\[\]—–-])"
+    r"|(?P<punct>[,;:()\[\]—–.!?-])"
 )
-_HARD_BREAKS = frozenset(";:—")
+_HARD_BREAKS = frozenset(";:—.!?")  # a unit may hold two sentences ("... This is ...")
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "week", "month", "year"})
 
 

@@ -107,8 +107,8 @@ def passage_units(passage: str) -> tuple[str, ...]:
         body = _LIST_ITEM.sub("", line, count=1).strip()
         if not body:
             continue
-        if not item:
-            lead = body if body.endswith(":") else ""
+        if not item:  # the lead-in is the line's last sentence: "... Avoid it if you have:"
+            lead = split_sentences(body)[-1].text if body.endswith(":") else ""
         previous = None
         for i, sentence in enumerate(split_sentences(body)):
             prefix = f"{lead} " if item and lead and i == 0 else ""
