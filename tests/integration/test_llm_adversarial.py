@@ -43,6 +43,13 @@ def llm_bot(bot: Assistant, fake: FakeOpenAI) -> Assistant:
     return Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
 
 
+def test_the_suite_asks_its_own_questions() -> None:
+    from tests.unit.test_no_eval_wording import eval_wording, normal
+
+    wording = eval_wording()
+    assert [q for q in QUESTIONS.values() if normal(q) in wording] == []
+
+
 def test_the_suite_is_as_big_as_the_issue_asks() -> None:
     assert len(OUTPUTS) >= 60 and len({o.question for o in OUTPUTS}) >= 15
     kinds = {s.kind for o in OUTPUTS for s in o.sentences}
