@@ -101,7 +101,12 @@ class LLMGenerator:
         draft = Draft(self.prompts.answer_lead, sources)
         try:
             messages = chat_messages(*build_prompt(self.prompts, reply, sources))
-            cut_off = yield from self._generate(messages, verifier, draft)
+            generated = self._generate(messages, verifier, draft)
+            if reply.outcome is Outcome.RELATED:
+                # Whether it becomes an answer is known only at the end: nothing streams.
+                cut_off = _drain(generated)
+            else:
+                cut_off = yield from generated
         except Exception as err:  # any backend failure degrades to the extractive answer
             log.warning(
                 "LLM answer failed (%s: %s); showing the extractive answer",
@@ -223,6 +228,15 @@ class LLMGenerator:
             dropped=list(dropped),
             generator="extractive-fallback",
         )
+
+
+def _drain(generated: Generator[str, None, bool]) -> bool:
+    """Run a generator to its end, dropping what it yields; return what it returns."""
+    while True:
+        try:
+            next(generated)
+        except StopIteration as stop:
+            return stop.value
 
 
 def _finish_reason(response: Any) -> str | None:

@@ -133,6 +133,14 @@ def test_a_related_reply_with_a_verified_answer_is_promoted(
     assert reply.citations[0].role.value == "lead"
 
 
+def test_a_related_reply_streams_nothing_before_it_is_promoted(
+    llm_bot: Assistant, fake: FakeOpenAI
+) -> None:
+    fake.push(numbered((PENS, "like derma pens")), words_per_chunk=2)
+    events = list(llm_bot.ask_stream(UNSURE))
+    assert len(events) == 1 and events[0].generator == "llm-promoted"
+
+
 @pytest.mark.parametrize(
     ("script", "note"),
     [
