@@ -91,7 +91,7 @@ class LoadedIndex:
         _check_vectors(chunk_vectors, len(chunks), layout.VECTORS_FILE)
         _check_vectors(sentence_vectors, sentence_rows[-1], layout.SENTENCES_FILE)
         collection = _open_collection(settings, build, manifest, len(chunks))
-        checks = [lambda: _check_collection(collection, chunks, chunk_vectors)]
+        checks = [lambda: check_collection(collection, chunks, chunk_vectors)]
         if background:
             checks.insert(0, lambda: integrity.check_contents(build, files))
         verification = integrity.Verification.run(build, checks, background)
@@ -130,7 +130,7 @@ def _check_vectors(matrix: np.ndarray, rows: int, name: str) -> None:
         raise IndexCorruptError(f"{name} holds vectors that are not unit length")
 
 
-def _check_collection(collection: Any, chunks: list[Chunk], chunk_vectors: np.ndarray) -> None:
+def check_collection(collection: Any, chunks: list[Chunk], chunk_vectors: np.ndarray) -> None:
     """Chroma serves each chunk's vector from ``vectors.npy`` (whose hash was checked)."""
     batch = 1000
     for start in range(0, len(chunks), batch):
