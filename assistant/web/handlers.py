@@ -7,6 +7,7 @@ The layout that wires them is in ``app.py``; HTML rendering in ``render.py`` and
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import uuid
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from .render import (
     stream_markdown,
     user_message,
 )
-from .sessions import forget_api_session
+from .sessions import forget_api_session, sweep_from_worker
 from .staff import check_login, staff_login_required
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ MAX_COMMENT_CHARS = 2000
 # Answers a session keeps for follow-ups, feedback and the staff details: a long
 # conversation must not grow the server's memory without bound.
 MAX_TURNS = 50
+# Gradio's queue is swept of finished sessions' bookkeeping every this many API calls.
+SWEEP_EVERY = 100
 # Session-state keys are strings: gr.State values are deep-copied and JSON-friendly.
 Turns = dict[str, dict[str, Any]]
 
@@ -74,6 +77,7 @@ class ChatApp:
         self.feedback = FeedbackLog(settings.feedback_file)
         self.login_required = staff_login_required(settings)
         self.blocks: gr.Blocks | None = None  # set by the layout once it is built
+        self._api_calls = itertools.count(1)
 
     # -- answering -----------------------------------------------------------------
     def api_ask(
@@ -94,6 +98,8 @@ class ChatApp:
             # Each API call comes with a session of its own: drop it, or 3,000 calls
             # would keep 3,000 copies of the page's state.
             forget_api_session(self.blocks, getattr(request, "session_hash", None))
+            if next(self._api_calls) % SWEEP_EVERY == 0:
+                sweep_from_worker(self.blocks)
 
     def _history(self, turns: Turns, upto: int) -> list[dict[str, str]]:
         """Earlier turns for follow-ups, as plain text (not the rendered HTML)."""
