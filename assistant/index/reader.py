@@ -138,7 +138,8 @@ def check_collection(collection: Any, chunks: list[Chunk], chunk_vectors: np.nda
         try:
             got = collection.get(ids=ids, include=["embeddings"])
             rows = {chunk_id: r for r, chunk_id in enumerate(got["ids"])}
-            stored = np.asarray([got["embeddings"][rows[i]] for i in ids], dtype=np.float32)
+            order = [rows[i] for i in ids]
+            stored = np.asarray(got["embeddings"], dtype=np.float32)[order]
         except KeyError as exc:
             raise IndexCorruptError(f"Chroma lacks chunk {exc.args[0]!r:.60}") from None
         except Exception as exc:
