@@ -7,16 +7,21 @@ are in ``handlers.py``; the top-level ``app.py`` only parses arguments and calls
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..answer.pipeline import Assistant
 from ..data import read_text
 from ..settings import Settings
 from .api import api_routes
+from .articles import article_list_markdown
+from .guard import RequestGuard
 from .handlers import ChatApp
-from .render import article_list_markdown
 
 # -- layout ----------------------------------------------------------------------------
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -162,7 +167,10 @@ def _build_staff(app: ChatApp, demo: gr.Blocks) -> None:
 def build_blocks(app: ChatApp) -> gr.Blocks:
     """The Gradio page and its ``/ask`` API, queued."""
     bot, settings, text = app.bot, app.settings, app.text
-    with gr.Blocks(title=text["page_title"], analytics_enabled=False) as demo:
+    # delete_cache: any temporary file this app ever writes is gone within the hour.
+    with gr.Blocks(
+        title=text["page_title"], analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as demo:
         gr.Markdown(f"# {text['title']}\n\n{text['description']}", elem_classes=["sq-header"])
         gr.Markdown(text["disclaimer"], elem_classes=["sq-disclaimer"], elem_id="disclaimer")
         with gr.Accordion(text["articles_label"], open=False, elem_id="article-list"):
@@ -175,6 +183,7 @@ def build_blocks(app: ChatApp) -> gr.Blocks:
         # The one public Gradio endpoint: everything else is api_visibility="private".
         gr.api(app.api_ask, api_name="ask", **ANSWERING)
     demo.queue(default_concurrency_limit=settings.concurrency)
+    app.blocks = demo
     return demo
 
 
@@ -183,8 +192,8 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
     return build_blocks(ChatApp(bot, settings))
 
 
-def launch_options() -> dict[str, Any]:
-    """Options for ``demo.launch``: look, and no extras that would leak or phone home.
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Options for ``demo.launch``: look, limits, and no extras that would leak or phone home.
 
     Gradio 6 takes theme and CSS at launch rather than in ``gr.Blocks``.
     """
@@ -206,7 +215,33 @@ def launch_options() -> dict[str, Any]:
         "ssr_mode": False,
         "mcp_server": False,
         "show_error": False,
+        # The page has no file input: nothing may be uploaded (the guard also refuses
+        # the upload routes outright).
+        "max_file_size": 0,
+        # At most this many sessions' state in memory (see sessions.py).
+        "state_session_capacity": settings.max_sessions,
     }
+
+
+@contextmanager
+def _socket_addresses_only() -> Iterator[None]:
+    """Have uvicorn leave the client's address as the socket's while the server is built.
+
+    Gradio builds uvicorn's config itself, and uvicorn by default takes the client's
+    address from ``X-Forwarded-For`` on connections from 127.0.0.1, so any local client
+    (or anything relaying through this machine) could pick its own address for the rate
+    limit. ``FORWARDED_ALLOW_IPS=""`` trusts no proxy; ``ClientAddress`` then applies
+    ``SKINQA_TRUSTED_PROXIES`` itself.
+    """
+    saved = os.environ.get("FORWARDED_ALLOW_IPS")
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("FORWARDED_ALLOW_IPS", None)
+        else:
+            os.environ["FORWARDED_ALLOW_IPS"] = saved
 
 
 def launch(bot: Assistant, settings: Settings, host: str, port: int) -> tuple[gr.Blocks, str]:
@@ -214,16 +249,19 @@ def launch(bot: Assistant, settings: Settings, host: str, port: int) -> tuple[gr
 
     The JSON route is handed to Gradio's own FastAPI app (``app_kwargs``: FastAPI's
     ``routes``), so it is on the same server and port, listed before Gradio's routes, and
-    shares the chat's rate limit and answer slots. ``demo.close()`` stops the server.
+    shares the chat's rate limit and answer slots; ``guard.RequestGuard`` wraps every
+    route. ``demo.close()`` stops the server.
     """
     app = ChatApp(bot, settings)
     demo = build_blocks(app)
-    _, url, _ = demo.launch(
-        server_name=host,
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        app_kwargs={"routes": api_routes(app.answerer)},
-        **launch_options(),
-    )
+    guard = Middleware(RequestGuard, messages=app.text)
+    with _socket_addresses_only():
+        _, url, _ = demo.launch(
+            server_name=host,
+            server_port=port,
+            prevent_thread_lock=True,
+            quiet=True,
+            app_kwargs={"routes": api_routes(app.answerer), "middleware": [guard]},
+            **launch_options(settings),
+        )
     return demo, url.rstrip("/")
