@@ -45,10 +45,25 @@ class Settings(BaseSettings):
     query_threads: int = Field(
         1, ge=1, le=64, description="ONNX Runtime threads per embedding while answering."
     )
+    embed_window_ms: float = Field(
+        3.0, ge=0, le=100, description="Concurrent questions' texts within this share a model call."
+    )
+    embed_cache_size: int = Field(
+        4096, ge=0, le=1_000_000, description="Question embeddings kept in memory (LRU); 0 = none."
+    )
 
     # Chroma: embedded by default, a server when host is set.
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    chroma_poll_seconds: float = Field(
+        2.0, gt=0, le=3600, description="How often a replica reads the server's live build."
+    )
+    build_grace_minutes: float = Field(
+        10.0, ge=0, description="A replaced build stays on the server this long (replicas)."
+    )
+    ingest_lease_seconds: float = Field(
+        120.0, ge=10, description="An ingest's lease on the server lasts this long unrenewed."
+    )
 
     # Answering.
     max_question_chars: int = Field(
