@@ -30,8 +30,13 @@ class KeywordIndex:
     def index_tokens(self, tokens: Sequence[Sequence[str]]) -> None:
         import bm25s
 
+        docs = [list(t) or ["_empty_"] for t in tokens]
+        # Term ids in sorted order: bm25s would number terms in set order, which changes
+        # with each process's string hashing, and the saved files must be the same bytes
+        # wherever the build is written (ingest, or a replica copying it from Chroma).
+        vocab = {term: i for i, term in enumerate(sorted({t for doc in docs for t in doc}))}
         model = bm25s.BM25()
-        model.index([list(t) or ["_empty_"] for t in tokens], show_progress=False)
+        model.index(([[vocab[t] for t in doc] for doc in docs], vocab), show_progress=False)
         self.model = model
 
     def save(self, path: Path) -> None:
