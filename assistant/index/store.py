@@ -1,11 +1,15 @@
 """A build kept whole in Chroma, so that Chroma alone can describe and serve it.
 
-Per build ``<id>``, three collections (readable by Chroma's own client or any tool):
+Per build ``<id>``, four collections (readable by Chroma's own client or any tool):
 
     chunks-<id>      one record per chunk: its vector, the verbatim text as ``document``,
                      and metadata: doc id, title, publisher, heading path, character
                      offsets, content hash, text SHA-256, row, sentence offsets and the
                      analysed keyword tokens (so BM25 is rebuilt without re-analysing)
+    vectors-<id>     the chunk vectors exactly as the model made them (a cosine collection
+                     stores each vector normalised again, which moves its last bits;
+                     l2 space keeps them bit for bit, so every replica's answers are the
+                     ones the ingesting machine gives)
     sentences-<id>   one record per quotable sentence: its vector, its text, its chunk,
                      row and offsets (l2 space: Chroma keeps these vectors bit for bit)
     articles-<id>    one record per article: the whole file text and its metadata
@@ -49,6 +53,10 @@ def chunks_name(build_id: str) -> str:
     return f"chunks-{build_id}"
 
 
+def vectors_name(build_id: str) -> str:
+    return f"vectors-{build_id}"
+
+
 def sentences_name(build_id: str) -> str:
     return f"sentences-{build_id}"
 
@@ -57,8 +65,13 @@ def articles_name(build_id: str) -> str:
     return f"articles-{build_id}"
 
 
-def build_names(build_id: str) -> tuple[str, str, str]:
-    return chunks_name(build_id), sentences_name(build_id), articles_name(build_id)
+def build_names(build_id: str) -> tuple[str, ...]:
+    return (
+        chunks_name(build_id),
+        vectors_name(build_id),
+        sentences_name(build_id),
+        articles_name(build_id),
+    )
 
 
 def record_id(build_id: str) -> str:
@@ -113,6 +126,13 @@ def live_build(client: Any) -> str | None:
     """The id of the build the live record names, or None before the first ingest."""
     found = _document(meta_collection(client), LIVE)
     return found[0] if found is not None and found[0] else None
+
+
+def live_since(client: Any) -> float | None:
+    """When the live build was published (epoch seconds), or None."""
+    found = _document(meta_collection(client), LIVE)
+    since = found[1].get("since") if found is not None else None
+    return float(since) if isinstance(since, int | float) else None
 
 
 def build_record(client: Any, build_id: str) -> dict[str, Any] | None:
@@ -174,7 +194,7 @@ def prune(
         if now - retired >= grace_s:
             drop_build(client, build_id)
             dropped.append(build_id)
-    prefixes = ("chunks-", "sentences-", "articles-")
+    prefixes = ("chunks-", "vectors-", "sentences-", "articles-")
     orphans = (
         {
             name.split("-", 1)[1]
@@ -205,10 +225,8 @@ def write_build(
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     articles: Sequence[Article],
-) -> np.ndarray:
-    """Write the build's three collections (replacing any left by a dead run) and return
-    the chunk vectors as Chroma stores them (a cosine collection stores each vector
-    normalised again, which moves the last bits): the local files hold the same."""
+) -> None:
+    """Write the build's collections (replacing any a dead run left under its names)."""
     build_id = str(manifest["build_id"])
     for name in build_names(build_id):
         try:
@@ -216,6 +234,7 @@ def write_build(
         except Exception:  # nothing to replace
             continue
     batch = max(1, min(client.get_max_batch_size(), _BATCH))
+    ids = [c.id for c in chunks]
     chunk_col = client.create_collection(
         chunks_name(build_id), configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
     )
@@ -223,13 +242,23 @@ def write_build(
     _add(
         chunk_col,
         batch,
-        ids=[c.id for c in chunks],
+        ids=ids,
         embeddings=chunk_vectors,
         documents=[c.text for c in chunks],
         metadatas=[
             chunk_metadata(c, row, publishers.get(c.doc_id, ""), tokens[row])
             for row, c in enumerate(chunks)
         ],
+    )
+    exact = client.create_collection(
+        vectors_name(build_id), configuration={"hnsw": {"space": "l2"}}, embedding_function=None
+    )
+    _add(
+        exact,
+        batch,
+        ids=ids,
+        embeddings=chunk_vectors,
+        metadatas=[{"row": r} for r in range(len(ids))],
     )
     sentence_col = client.create_collection(
         sentences_name(build_id), configuration={"hnsw": {"space": "l2"}}, embedding_function=None
@@ -258,7 +287,6 @@ def write_build(
             for a in articles
         ],
     )
-    return _stored_vectors(chunk_col, [c.id for c in chunks], batch)
 
 
 def write_record(client: Any, manifest: dict[str, Any]) -> None:
@@ -286,18 +314,6 @@ def chunk_metadata(chunk: Chunk, row: int, publisher: str, tokens: Sequence[str]
         "sentence_offsets": json.dumps([[s.start, s.end] for s in chunk.sentences]),
         "tokens": " ".join(tokens),
     }
-
-
-def _stored_vectors(collection: Any, ids: Sequence[str], batch: int) -> np.ndarray:
-    parts = []
-    for i in range(0, len(ids), batch):
-        part = list(ids[i : i + batch])
-        got = collection.get(ids=part, include=["embeddings"])
-        rows = {chunk_id: r for r, chunk_id in enumerate(got["ids"])}
-        parts.append(np.asarray(got["embeddings"], dtype=np.float32)[[rows[c] for c in part]])
-    if not parts:
-        return np.zeros((0, DIMENSION), dtype=np.float32)
-    return np.vstack(parts)
 
 
 # -- reading a build ----------------------------------------------------------------------
@@ -331,7 +347,9 @@ def read_build(client: Any, manifest: dict[str, Any], batch: int = 5000) -> Stor
     build_id = str(manifest["build_id"])
     chunk_col = client.get_collection(chunks_name(build_id))
     sentence_col = client.get_collection(sentences_name(build_id))
-    got = _read_all(chunk_col, ["documents", "metadatas", "embeddings"], batch)
+    got = _read_all(chunk_col, ["documents", "metadatas"], batch)
+    exact = _read_all(client.get_collection(vectors_name(build_id)), ["embeddings"], batch)
+    vector_of = dict(zip(exact["ids"], exact["embeddings"], strict=True))
     order = sorted(range(len(got["ids"])), key=lambda i: int(got["metadatas"][i]["row"]))
     if [int(got["metadatas"][i]["row"]) for i in order] != list(range(len(order))):
         raise ValueError("chunk rows are not 0..n-1")
@@ -364,7 +382,7 @@ def read_build(client: Any, manifest: dict[str, Any], batch: int = 5000) -> Stor
             )
         )
         tokens.append(str(meta["tokens"]).split())
-    chunk_vectors = _matrix([got["embeddings"][i] for i in order])
+    chunk_vectors = _matrix([vector_of[got["ids"][i]] for i in order])
     sentence_vectors = _matrix([sent["embeddings"][i] for i in sent_order])
     return StoredBuild(manifest, chunks, tokens, chunk_vectors, sentence_vectors)
 

@@ -55,12 +55,10 @@ def write_build(
     articles = [store.Article(doc.id, doc.text, manifest["documents"][doc.id]) for doc in docs]
     embedded = client is None
     chroma = vectors.chroma_client(settings, build) if embedded else client
-    # The local files hold the vectors as Chroma stores them, so a replica copying the
-    # build from Chroma writes the same bytes (and the manifest's SHA-256s hold for it).
-    stored = store.write_build(
-        chroma, manifest, chunks, tokens, chunk_vectors, sentence_vectors, articles
-    )
-    local.write_files(build, chunks, tokens, stored, sentence_vectors)
+    store.write_build(chroma, manifest, chunks, tokens, chunk_vectors, sentence_vectors, articles)
+    # The same files a replica writes when it copies the build from Chroma, so the
+    # manifest's SHA-256s hold for either.
+    local.write_files(build, chunks, tokens, chunk_vectors, sentence_vectors)
     manifest.update(integrity.record(build, [c.text for c in chunks]))
     # The record is the build's manifest; in the embedded store too, so that store
     # describes itself to any Chroma client.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from ..conftest import CORPUS, make_settings
@@ -184,6 +186,14 @@ def test_the_store_describes_each_build_to_any_chroma_client(
     assert article[one["metadatas"][0]["start"] : one["metadatas"][0]["end"]].startswith(
         one["documents"][0][:10]
     )
+    # The chunk vectors bit for bit as the model made them (the cosine collection
+    # normalises its copy again).
+    exact = client.get_collection(f"vectors-{build.name}").get(include=["embeddings"])
+    rows = {chunk_id: row for row, chunk_id in enumerate(exact["ids"])}
+    stored = np.asarray(exact["embeddings"], dtype=np.float32)
+    local = np.load(build / "vectors.npy")
+    ids = [c["id"] for c in map(json.loads, (build / "chunks.jsonl").read_text().splitlines())]
+    assert np.array_equal(stored[[rows[i] for i in ids]], local)
     articles = client.get_collection(f"articles-{build.name}").get(include=["documents"])
     assert articles["documents"] == [article]
     assert store.live_build(client) == build.name
@@ -221,7 +231,11 @@ def test_retired_builds_stay_for_the_grace_period(chroma_server, small_settings,
     on_server = {c.name for c in client.list_collections()}
     assert f"chunks-{builds[2]}" in on_server
     assert (
-        not {f"{kind}-{b}" for b in builds[:2] for kind in ("chunks", "sentences", "articles")}
+        not {
+            f"{kind}-{b}"
+            for b in builds[:2]
+            for kind in ("chunks", "vectors", "sentences", "articles")
+        }
         & on_server
     )
     assert set(store.build_records(client)) >= {builds[2]}
