@@ -63,6 +63,11 @@ ENDPOINTS: dict[str, tuple[str, Call]] = {
     "json": ("`POST /api/ask` (JSON API)", call_json),
     "gradio": ("Gradio `/ask` (`/gradio_api/call/ask` + event stream)", call_gradio),
 }
+# Not a separate endpoint: the JSON API on a server started with the embedding cache off.
+LABELS = {
+    **{name: label for name, (label, _) in ENDPOINTS.items()},
+    "json-uncached": "`POST /api/ask`, embedding cache off (`SKINQA_EMBED_CACHE_SIZE=0`)",
+}
 
 
 def client_loop(
@@ -143,7 +148,7 @@ def measure_load(
 
 def load_row(name: str, clients: int, r: dict[str, Any]) -> list[str]:
     return [
-        ENDPOINTS[name][0],
+        LABELS[name],
         str(clients),
         fmt_s(r["wall_s"]),
         str(r["requests"]),
@@ -200,9 +205,17 @@ def bench_load(ctx: Context) -> Section:
                 log(f"load: {plan.load_clients} clients for {plan.load_seconds:.0f} s on {label}")
                 runs.append((name, measure_load(call, url, proc.pid, questions, plan)))
         server_peak = proc_status("VmHWM", proc.pid)
+    if not plan.quick:
+        # The same clients with the embedding cache off: what batching alone gives, and
+        # what a workload of questions never asked before costs.
+        uncached = {**env, "SKINQA_EMBED_CACHE_SIZE": "0"}
+        with running_app(uncached, port) as proc:
+            wait_http_ok(url + "/", proc)
+            log(f"load: {plan.load_clients} clients, embedding cache off")
+            runs.append(("json-uncached", measure_load(call_json, url, proc.pid, questions, plan)))
     json_runs = [r for name, r in runs if name == "json"]
     for name, r in runs:
-        what = ENDPOINTS[name][0]
+        what = LABELS[name]
         target = name == "json"  # the API clients are pointed at; Gradio's is for comparison
         which = f"run {json_runs.index(r) + 1} of {len(json_runs)}" if target else "1 run"
         busy = f"{which}; load average {r['load_before']} → {r['load_after']}"
