@@ -67,15 +67,13 @@ class Lease:
                     if _is_conflict(exc):
                         continue  # released between our create and our read
                     raise
-                if float(held.metadata.get("expires", 0)) > time.time():
-                    raise IngestLeaseError(
-                        str(held.metadata.get("holder", "an unknown holder")),
-                        float(held.metadata["expires"]) - time.time(),
-                        self.where,
-                    ) from None
-                log.warning(
-                    "taking over the expired ingest lease of %s", held.metadata.get("holder")
-                )
+                meta = held.metadata or {}
+                expires = meta.get("expires")
+                expires = float(expires) if isinstance(expires, int | float) else 0.0
+                if expires > time.time():
+                    holder = str(meta.get("holder", "an unknown holder"))
+                    raise IngestLeaseError(holder, expires - time.time(), self.where) from None
+                log.warning("taking over the expired ingest lease of %s", meta.get("holder"))
                 self._discard(held)
         else:
             raise IngestLeaseError("another ingest (the lease keeps changing hands)", 0, self.where)
@@ -111,7 +109,7 @@ class Lease:
     def held(self) -> bool:
         """The lease on the store is still ours (checked on the server)."""
         current = self._current()
-        return current is not None and current.metadata.get("token") == self.token
+        return current is not None and (current.metadata or {}).get("token") == self.token
 
     def release(self) -> None:
         self._stop.set()

@@ -255,8 +255,13 @@ def test_a_replica_needs_only_the_address_however_it_is_spelt(
         empty, corpus_dir=tmp_path / "no-corpus", chroma_host="localhost",
         chroma_port=chroma_server.port,
     )  # fmt: skip
-    reply = Assistant.load(replica, embedder=embedder).ask(COST_QUESTION)
+    bot = Assistant.load(replica, embedder=embedder)
+    reply = bot.ask(COST_QUESTION)
     assert any("$700" in c.text for c in reply.citations), reply.answer
+    # The staff Sources page's text comes from the store, not a corpus folder.
+    [doc_id] = bot.index.documents()
+    article = (small_settings.corpus_dir / SMALL_ARTICLE).read_text("utf-8")
+    assert bot.index.article_text(doc_id) == article
     # Another (empty) Chroma server is another store: its missing build is named, and
     # the cache of the first server's build is not served from it.
     (tmp_path / "other").mkdir()
