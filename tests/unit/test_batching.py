@@ -15,13 +15,15 @@ from ..toy import ToyEmbedder
 
 
 class CountingModel:
-    """The toy model, recording each call's texts (and optionally slow or failing)."""
+    """The toy model, recording each call's texts (and optionally failing). ``merges``:
+    what the model says of itself (``merges_batches``)."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, merges: bool = True) -> None:
         self.toy = ToyEmbedder()
         self.model_id = self.toy.model_id
         self.calls: list[list[str]] = []
         self.fail = fail
+        self.merges_batches = merges
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -126,3 +128,39 @@ def test_no_texts_no_call(texts: list[str]) -> None:
     model = CountingModel()
     assert BatchingEmbedder(model).embed(texts).shape == (0, 384)
     assert model.calls == []
+
+
+def test_a_model_whose_vectors_depend_on_the_batch_gets_each_call_as_it_is() -> None:
+    """int8-style models: concurrent calls are not merged, and the cache keeps whole calls
+    (a text asked with other readings is embedded again, with them)."""
+    model = CountingModel(merges=False)
+    batching = BatchingEmbedder(model, window_s=0.2, cache_size=8)
+    assert not batching.merge
+    barrier = threading.Barrier(3)
+
+    def ask(text: str) -> None:
+        barrier.wait()
+        batching.embed([text, "shared reading"])
+
+    threads = [threading.Thread(target=ask, args=(f"question {n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(model.calls) == [[f"question {n}", "shared reading"] for n in range(3)]
+    again = batching.embed(["question 1", "shared reading"])
+    assert len(model.calls) == 3 and batching.cache_hits == 2
+    assert np.array_equal(again, ToyEmbedder().embed(["question 1", "shared reading"]))
+    batching.embed(["shared reading"])  # the same text in another call: the model again
+    assert model.calls[-1] == ["shared reading"] and len(model.calls) == 4
+
+
+def test_a_model_that_says_nothing_is_not_merged() -> None:
+    class Plain:
+        model_id = "plain"
+
+        def embed(self, texts, progress=None):  # type: ignore[no-untyped-def]
+            return ToyEmbedder().embed(texts, progress)
+
+    assert not BatchingEmbedder(Plain()).merge
+    assert BatchingEmbedder(ToyEmbedder()).merge
