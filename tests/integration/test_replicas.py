@@ -6,11 +6,12 @@ as a fourth process. Shown: the three give identical replies; an ingest of a cha
 article is picked up by all three within the poll interval while clients keep asking,
 with no failed request; a second ingest started while one runs is refused, naming the
 holder; the server stopped, every replica answers with a clear error, and answers again
-once it is back.
+once it is back. ``python -m assistant ask`` needs the same settings only.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -78,6 +79,14 @@ def run_ingest(server: ChromaServer, data: Path, corpus: Path, *args: str) -> su
     return subprocess.Popen(
         [sys.executable, "ingest.py", "--quiet", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def ask_cli(server: ChromaServer, data: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m assistant ask --json`` with only the server's address."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "--json", COST],
+        cwd=ROOT, env=replica_env(server, data), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
 
@@ -166,6 +175,13 @@ def test_three_replicas_one_chroma_server(deployment, tmp_path: Path) -> None:
     first = replies[replicas[0].name]
     assert all(got == first for got in replies.values())
     assert cites(replicas[0].ask(COST), "$700")
+    # `python -m assistant ask` too: an empty folder and the address, the same reply.
+    cli = ask_cli(server, tmp_path / "cli")
+    assert cli.returncode == 0, cli.stderr
+    api = replicas[0].ask(COST).json()
+    reply = json.loads(cli.stdout)
+    assert (reply["answer"], reply["outcome"]) == (api["answer"], api["outcome"])
+    assert [c["text"] for c in reply["citations"]] == [c["text"] for c in api["citations"]]
 
     # 2. A changed article, ingested by a fourth process under concurrent load.
     article = corpus / ARTICLE
@@ -250,6 +266,9 @@ def test_three_replicas_one_chroma_server(deployment, tmp_path: Path) -> None:
         response = replica.ask(COST)
         assert response.status_code == 503, response.text
         assert "article store is not reachable" in response.json()["error"]
+    down = ask_cli(server, tmp_path / "cli")  # its cache does not stand in for the server
+    assert down.returncode == 2 and "does not answer" in down.stderr, down.stderr
+    assert "Traceback" not in down.stderr
     with run_chroma(tmp_path, server.port):
         for replica in replicas:
             assert essentials(replica.ask(COST)) == good[replica.name]
