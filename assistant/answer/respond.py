@@ -71,6 +71,7 @@ class Responder:
             analyzer,
             min_similarity=tuning.sentence_min_similarity,
             min_share=tuning.gate_min_coverage,
+            whole_similarity=tuning.evidence_whole_similarity,
         )
         # Embeddings of fixed texts from the data files (the safety topics' queries),
         # computed on first use: they depend only on the model, never on a question.
@@ -193,11 +194,13 @@ class Responder:
         # as "where the answer is"); the gate above judged the retrieval order.
         hits = rerank(hits, pool)
         if verdict.reason is Reason.CAUTION:
-            # A question that raises a safety topic leads with its caution, the one closest
-            # to what was asked ("infected" -> reschedule); what else answers it follows.
-            lead = max(cautions, key=lambda c: float(c.vector @ readings.query))
+            # A question that raises a safety topic leads with a caution of a topic it
+            # raises itself (not one from its background), the one closest to what was
+            # asked ("infected" -> reschedule); what else answers it follows.
+            own = [c for c in cautions if any(topic.is_caution(c.sentence.text) for topic in asked)]
             close = signals.similarity >= t.gate_min_similarity
-            rest = [c for c in selection.picked if c is not lead] if close else []
+            lead = max(own or cautions, key=lambda c: float(c.vector @ readings.query))
+            rest = [c for c in selection.picked if c.sentence != lead.sentence] if close else []
             selection = compose.Selection(lead=lead, support=rest[: t.support_units])
             cautions = [c for c in cautions if c is not lead]
         return build_reply(

@@ -30,6 +30,9 @@ def names(rules: SafetyRules, text: str) -> list[str]:
         ("on warferin", "blood_thinners"),
         ("my daughter wants it", "minors"),
         ("I'm 16, can I book?", "minors"),
+        ("we're having a baby in june", "pregnancy"),
+        ("my baby is due in may", "pregnancy"),
+        ("just had my second baby", "pregnancy"),
     ],
 )
 def test_a_topic_is_found_through_typos_and_phrasing(
@@ -50,6 +53,20 @@ def test_a_topic_is_found_through_typos_and_phrasing(
 )
 def test_no_topic_from_a_number_or_a_look_alike_word(rules: SafetyRules, message: str) -> None:
     assert names(rules, message) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["im kind of a baby about needles", "will my skin be baby soft", "my skin is baby smooth"],
+)
+def test_baby_as_a_word_for_something_else_is_no_pregnancy(
+    rules: SafetyRules, message: str
+) -> None:
+    assert "pregnancy" not in names(rules, message)
+
+
+def test_baby_aspirin_is_a_blood_thinner_not_a_pregnancy(rules: SafetyRules) -> None:
+    assert names(rules, "i take a baby aspirin every day") == ["blood_thinners"]
 
 
 def test_a_typo_keeps_the_first_letter_and_is_a_small_edit() -> None:
