@@ -41,7 +41,8 @@ class Snapshot:
     def bind(
         cls, index: LoadedIndex, tuning: Tuning, embedder: Embedder, analyzer: Analyzer
     ) -> Snapshot:
-        vocabulary = Vocabulary(analyzer, index.chunks)
+        df = index.keyword.document_frequencies()
+        vocabulary = Vocabulary.from_counts(analyzer, df, len(index.chunks))
         retriever = HybridRetriever(index, embedder, tuning, correct=vocabulary.corrected)
         return cls(index, vocabulary, retriever)
 
