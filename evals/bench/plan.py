@@ -45,8 +45,8 @@ class Plan:
     load_clients: int
     load_seconds: float
     load_runs: int
-    replica_runs: int  # cold starts on the project corpus
-    replica_sizes: tuple[int, ...]  # synthetic sizes (stand-in vectors), one start each
+    replica_runs: int  # cold starts per size (and restarts on the local cache)
+    replica_sizes: tuple[int, ...]  # synthetic sizes (stand-in vectors), besides the corpus
     latency_passes: int
 
 
