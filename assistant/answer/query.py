@@ -100,6 +100,7 @@ class QueryReader:
     inversions: frozenset[tuple[str, str]]
     core_min_words: int
     small_talk_kinds: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+    small_talk_fillers: frozenset[str] = frozenset()
 
     @classmethod
     def from_package(cls, analyzer: Analyzer) -> QueryReader:
@@ -118,6 +119,7 @@ class QueryReader:
             small_talk_kinds=tuple(
                 (kind, _phrases(items)) for kind, items in data["small_talk"].items()
             ),
+            small_talk_fillers=frozenset(words_of(" ".join(data["small_talk_fillers"]))),
         )
 
     # -- small talk ----------------------------------------------------------------
@@ -126,17 +128,25 @@ class QueryReader:
         it holds anything else ("hi! does it hurt?" is a question)."""
         words = words_of(message)
         found: list[str] = []
-        for kind, phrases in self.small_talk_kinds:
-            for phrase in phrases:
-                n = len(phrase)
-                i = 0
-                while i + n <= len(words):
-                    if tuple(words[i : i + n]) == phrase:
-                        found.append(kind)
-                        del words[i : i + n]
-                    else:
-                        i += 1
-        rest = [w for w in words if w.replace("'", "") not in STOPWORDS and not w.isdigit()]
+        # Longest phrases first, whatever their kind: "have a lovely evening" is a goodbye
+        # before "lovely" is thanks.
+        every = [(p, kind) for kind, phrases in self.small_talk_kinds for p in phrases]
+        for phrase, kind in sorted(every, key=lambda pk: len(pk[0]), reverse=True):
+            n = len(phrase)
+            i = 0
+            while i + n <= len(words):
+                if tuple(words[i : i + n]) == phrase:
+                    found.append(kind)
+                    del words[i : i + n]
+                else:
+                    i += 1
+        rest = [
+            w
+            for w in words
+            if w.replace("'", "") not in STOPWORDS
+            and w not in self.small_talk_fillers
+            and not w.isdigit()
+        ]
         if not found or rest:
             return None
         order = [kind for kind, _ in self.small_talk_kinds]

@@ -34,6 +34,10 @@ def turns(*questions: str) -> list[dict[str, str]]:
         ("what can you do?", "capability"),
         ("ok thanks, bye", "thanks"),
         ("👍 ok", "acknowledgement"),
+        ("cheers for that xx", "thanks"),  # a sign-off kiss asks nothing
+        ("hmm, is this a bot", "identity"),
+        ("have a lovely evening", "goodbye"),  # the longest phrase wins: not "lovely"
+        ("morning! hope ur well", "greeting"),
     ],
 )
 def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) -> None:
@@ -48,6 +52,8 @@ def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) 
         "what is it",
         "is it safe for humans",
         "ok so can I wear sunscreen after?",
+        "wait, does it hurt?",
+        "x",
     ],
 )
 def test_a_message_with_a_question_is_not_small_talk(reader: QueryReader, message: str) -> None:
