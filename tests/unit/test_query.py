@@ -145,3 +145,16 @@ def test_a_statement_without_a_question_is_all_question(reader: QueryReader) -> 
         "peels, lasers and every cream there is and I would love to finally see them fade"
     )
     assert reader.read(message, []).question == message
+
+
+def test_an_announced_new_question_is_never_a_follow_up(reader: QueryReader) -> None:
+    history = turns("does it hurt?")
+    query = reader.read("ok unrelated but, how long is the redness?", history)
+    assert (query.question, query.context, query.new_topic) == (
+        "how long is the redness?",
+        None,
+        True,
+    )
+    assert reader.leaning(query, history) is None
+    # Without the marker the same words may lean on the conversation.
+    assert reader.leaning(reader.read("how long is the redness?", history), history) is not None
