@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     staff_user: str | None = Field(None, description="Staff login name (with the password).")
     staff_password: SecretStr | None = Field(None, description="Staff login password.")
     rate_limit_per_minute: int = Field(30, ge=1, description="Questions per client per minute.")
+    clinic_file: Path | None = Field(
+        None,
+        description="The clinic's name, phone, e-mail, booking URL and hours (YAML); "
+        "default: the sample values in assistant/data/clinic.yaml.",
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
