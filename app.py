@@ -38,9 +38,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.web.app import launch
 
-    demo, url = launch(bot, settings, args.host, args.port)
+    try:
+        served, url = launch(bot, settings, args.host, args.port)
+    except AssistantError as err:  # e.g. a malformed SKINQA_CLINIC_FILE
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. the port is taken
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"Running on {url}", flush=True)
-    demo.block_thread()
+    served.block_thread()
     return 0
 
 

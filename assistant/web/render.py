@@ -9,8 +9,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,10 +17,6 @@ from ..data import load_yaml
 from ..schema import Reply
 from ..settings import Settings
 
-# The answer is computed in one go; streaming it a few words at a time only makes a long
-# answer easier to follow as it appears. ~40 updates a second keeps it quick.
-STREAM_WORDS = 3
-STREAM_DELAY_S = 0.025
 END_MARK = '<span class="sq-end"></span>'
 
 
@@ -37,15 +31,15 @@ def load_ui_text() -> dict[str, Any]:
 # -- rendering an answer ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Rendered:
-    """An answer as chat Markdown: fixed HTML around a body that is streamed."""
+    """An answer as the staff chat's Markdown: fixed HTML around the body."""
 
     head: str  # urgent / truncation notes, shown first
-    body: str  # the answer text (Markdown), streamed word by word
+    body: str  # the answer text (Markdown)
     tail: str  # safety notes and the Sources block
     decline: bool  # the body is a decline, shown in its own callout
 
     def markdown(self, body: str | None = None) -> str:
-        """The whole answer (``body=None``) or a partial one while it streams."""
+        """The whole answer (``body=None``) or one with another body."""
         text = self.body if body is None else body
         if self.decline:
             text = f'<div class="sq-decline">{_html_text(text)}</div>'
@@ -108,16 +102,6 @@ def render_reply(reply: Reply, text: dict[str, Any]) -> Rendered:
     )
 
 
-def stream_markdown(rendered: Rendered, delay: float = STREAM_DELAY_S) -> Iterator[str]:
-    """Growing versions of the rendered answer, a few words more each time."""
-    # Split on whitespace but keep it, so the Markdown layout (lists, paragraphs) is intact.
-    tokens = re.findall(r"\S+\s*", rendered.body)
-    for end in range(STREAM_WORDS, len(tokens), STREAM_WORDS):
-        yield Rendered(rendered.head, "".join(tokens[:end]), "", rendered.decline).markdown()
-        time.sleep(delay)
-    yield rendered.markdown()
-
-
 # -- staff details ---------------------------------------------------------------------
 def details_markdown(reply: dict[str, Any]) -> str:
     """Everything about one answer except the retrieved chunks (shown as a table)."""
@@ -126,14 +110,17 @@ def details_markdown(reply: dict[str, Any]) -> str:
     query = reply["query"].replace("`", "'")
     lines = [
         f"**Question:** {_md_escape(reply['question'])}",
+        f"**Verdict:** {reply['outcome']} · **Reason:** {reply['reason']}"
+        + (f" · **Lead:** [{reply['lead']}]" if reply.get("lead") else ""),
         f"**Retrieval query:** `{query}`",
         f"**Safety flags:** {safety}",
         f"**Declined:** {'yes' if reply['abstained'] else 'no'}"
         f" · **Generator:** {reply['generator']} · **Citations:** {len(reply['citations'])}",
         f"**Timings:** {timings}",
     ]
-    if reply.get("gate"):  # the answerability signals behind an answer or a decline
-        lines.append("**Gate:** " + ", ".join(f"{k} {_fmt(v)}" for k, v in reply["gate"].items()))
+    if reply.get("gate"):  # the signals behind the verdict
+        signals = [(k, v) for k, v in reply["gate"].items() if k not in ("outcome", "reason")]
+        lines.append("**Signals:** " + ", ".join(f"{k} {_fmt(v)}" for k, v in signals))
     if reply["dropped"]:
         lines.append("**Dropped sentences (not supported by the sources):**")
         lines += [f"- {_md_escape(json.dumps(d, ensure_ascii=False))}" for d in reply["dropped"]]
@@ -165,6 +152,23 @@ def retrieved_rows(reply: dict[str, Any]) -> list[list[Any]]:
             "✔" if h["cited"] else "",
         ]
         for i, h in enumerate(reply["retrieved"])
+    ]
+
+
+def search_rows(hits: list[Any]) -> list[list[Any]]:
+    """The staff search's table: each ranked passage, its ranks and its text."""
+    return [
+        [
+            i + 1,
+            h.chunk.doc_id,
+            h.chunk.section,
+            round(h.score, 5),
+            "" if h.dense_rank is None else h.dense_rank,
+            "" if h.keyword_rank is None else h.keyword_rank,
+            "" if h.dense_similarity is None else round(h.dense_similarity, 4),
+            h.chunk.text,
+        ]
+        for i, h in enumerate(hits)
     ]
 
 
