@@ -21,7 +21,8 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 
 from ..answer.pipeline import Assistant
 from ..data import read_text
@@ -73,12 +74,13 @@ def build(bot: Assistant, settings: Settings) -> tuple[FastAPI, ChatApp, gr.Bloc
     staff = build_staff(handlers)
 
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    for route in [
+    routes = [
         *api_routes(handlers.answerer),
         *chat_routes(chat),
         *article_routes(bot, handlers.text),
-    ]:
-        server.router.routes.append(route)
+    ]
+    server.router.routes.extend(routes)
+    server.router.routes.extend(_method_not_allowed(routes))
     # "/staff" itself is not inside the mount at "/staff": send it there ("staff/" is
     # relative, so it also works behind a proxy that serves the app under a prefix).
     server.add_api_route(
@@ -88,6 +90,25 @@ def build(bot: Assistant, settings: Settings) -> tuple[FastAPI, ChatApp, gr.Bloc
     gr.mount_gradio_app(server, staff, path=STAFF_PATH, **mount_options(read_text("ui.css")))
     gr.mount_gradio_app(server, client, path="/", **mount_options(static_text("chat.css")))
     return server, handlers, client, staff
+
+
+def _method_not_allowed(routes: list[Any]) -> list[APIRoute]:
+    """A 405 for the other methods of our routes: without it the public page, mounted at
+    "/", would take e.g. ``GET /api/ask`` and answer 404."""
+    allowed: dict[str, set[str]] = {}
+    for route in routes:
+        allowed.setdefault(route.path, set()).update(route.methods or ())
+    out = []
+    for path, methods in allowed.items():
+        allow = ", ".join(sorted(methods))
+
+        def refuse(allow: str = allow) -> JSONResponse:
+            body = {"error": f"Method not allowed; use {allow}."}
+            return JSONResponse(body, status_code=405, headers={"Allow": allow})
+
+        others = sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods)
+        out.append(APIRoute(path, refuse, methods=others, include_in_schema=False))
+    return out
 
 
 @dataclass
