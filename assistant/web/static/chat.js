@@ -241,7 +241,7 @@ function finish(turn, event) {
   Object.assign(turn, { status: "done", id: event.id, html: event.html, answer: event.answer });
   save();
   const card = showCard(turn);
-  scrollToAnswer(card, true);
+  scrollToAnswer(card, false); // at once: the answer is what the reader waits for
   announce(event.announce);
   updateJump();
 }
