@@ -240,6 +240,11 @@ def test_suggestions_follow_the_lead_section() -> None:
     assert s.for_reply(declined, []) == []
     small_talk = s.for_reply({"outcome": "small_talk", "citations": []}, [])
     assert len(small_talk) == 3
+    # A question asked in other words is not suggested again; ones shown come last.
+    assert "Does microneedling hurt?" not in s.suggest(None, ["does it hurt much?"])
+    first = s.suggest("sessions", [])
+    again = s.suggest("sessions", [], shown=first)
+    assert again[0] not in first
     asked = s.suggest("pain", [])
     assert len(asked) == 3 and len(set(asked)) == 3
     assert s.suggest("pain", asked)[0] not in asked

@@ -22,7 +22,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,7 +102,9 @@ class ChatService:
             return kind
         return "decline" if reply["outcome"] == "declined" else None
 
-    def card(self, question: str, history: list[Any], reply: Reply) -> dict[str, Any]:
+    def card(
+        self, question: str, history: list[Any], reply: Reply, shown: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """The final event: the card's HTML and what the page stores for the turn."""
         data = reply.to_dict()
         answer_id = "a" + uuid.uuid4().hex[:16]
@@ -111,7 +113,7 @@ class ChatService:
         parts = CardParts(
             answer_id=answer_id,
             passages=[passage_for(chunks, c) for c in data["citations"]],
-            suggestions=self.suggester.for_reply(data, [*asked, question]),
+            suggestions=self.suggester.for_reply(data, [*asked, question], shown),
             contact=self.contact_reason(question, data),
             clinic=self.clinic,
         )
@@ -126,7 +128,9 @@ class ChatService:
             "announce": announcement(data, self.text),
         }
 
-    def events(self, question: str, history: list[Any]) -> Iterator[bytes]:
+    def events(
+        self, question: str, history: list[Any], shown: Sequence[str] = ()
+    ) -> Iterator[bytes]:
         """The JSON lines of one answer (run by Starlette in a worker thread)."""
         try:
             with self.answerer.slots:
@@ -137,7 +141,7 @@ class ChatService:
                     else:
                         yield _line({"type": "delta", "text": event})
             assert reply is not None
-            yield _line(self.card(question, history, reply))
+            yield _line(self.card(question, history, reply, shown))
         except Exception:  # the page shows its own message; the log keeps the traceback
             log.exception("answering %r failed", question[:200])
             yield _line({"type": "error", "message": self.text["chat_error"]})
@@ -190,7 +194,10 @@ def chat_routes(chat: ChatService) -> list[BaseRoute]:
             )
         except ApiError as err:
             return error_response(err)
-        lines = chat.events(question.strip(), history[-12:])
+        shown = body.get("shown")
+        # Only used to order the suggestions: anything but a short list of text is ignored.
+        shown = [s for s in shown[:12] if isinstance(s, str)] if isinstance(shown, list) else []
+        lines = chat.events(question.strip(), history[-12:], shown)
         return StreamingResponse(
             lines,
             media_type="application/x-ndjson",

@@ -12,11 +12,13 @@ model. A decline gets none; small talk gets the starter topics.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from ..data import load_yaml
+from ..data import load_yaml, read_text
 
 MAX_CHIPS = 3
 
@@ -29,8 +31,23 @@ class Topic:
     next: tuple[str, ...]
 
 
-def _normal(question: str) -> str:
-    return " ".join(question.lower().replace("?", " ").split())
+def _words(text: str) -> frozenset[str]:
+    """The topic words of a question, crudely singular: 'How many sessions will I need?'
+    -> {'many', 'session', 'need'}."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return frozenset(w.removesuffix("s") for w in words if w not in _stopwords())
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    lines = (ln for ln in read_text("stopwords.txt").splitlines() if not ln.startswith("#"))
+    return frozenset(w for ln in lines for w in ln.split()) | {"microneedling"}
+
+
+def _covered(question: str, asked: list[frozenset[str]]) -> bool:
+    """Whether a message already asked it: all its topic words are in one message."""
+    words = _words(question)
+    return bool(words) and any(words <= other for other in asked)
 
 
 class Suggester:
@@ -69,11 +86,24 @@ class Suggester:
                     best, length = topic.name, len(prefix)
         return best
 
-    def suggest(self, topic: str | None, asked: Iterable[str]) -> list[str]:
-        """Up to three questions: the first unasked one of each next topic, then more."""
+    def suggest(
+        self, topic: str | None, asked: Iterable[str], shown: Iterable[str] = ()
+    ) -> list[str]:
+        """Up to three questions: the first unasked one of each next topic, then more.
+
+        Questions the conversation asked (in any words) are left out; ones the page
+        showed under recent answers (``shown``) come last.
+        """
         order = self.topics[topic].next if topic in self.topics else self.start
-        seen = {_normal(q) for q in asked}
-        pools = [[q for q in self.topics[n].questions if _normal(q) not in seen] for n in order]
+        said = [_words(q) for q in asked]
+        recent = set(shown)
+        pools = [
+            sorted(
+                (q for q in self.topics[n].questions if not _covered(q, said)),
+                key=lambda q: q in recent,  # stable: the data's order otherwise
+            )
+            for n in order
+        ]
         chosen: list[str] = []
         for depth in range(max((len(p) for p in pools), default=0)):
             for pool in pools:
@@ -83,16 +113,18 @@ class Suggester:
                     return chosen
         return chosen
 
-    def for_reply(self, reply: dict[str, Any], asked: Iterable[str]) -> list[str]:
+    def for_reply(
+        self, reply: dict[str, Any], asked: Iterable[str], shown: Iterable[str] = ()
+    ) -> list[str]:
         """The chips for one reply (``Reply.to_dict()``): none for a decline."""
         outcome = reply.get("outcome")
         if outcome == "declined":
             return []
         if outcome == "small_talk":
-            return self.suggest(None, asked)
+            return self.suggest(None, asked, shown)
         citations = reply.get("citations") or []
         lead = next((c for c in citations if c.get("n") == reply.get("lead")), None)
         first = lead or (citations[0] if citations else None)
         if first is None:
             return []
-        return self.suggest(self.topic_of(first["doc_id"], first["section"]), asked)
+        return self.suggest(self.topic_of(first["doc_id"], first["section"]), asked, shown)

@@ -160,6 +160,12 @@ function history(before) {
   ]);
 }
 
+// The suggested questions under the last two answers: the next ones try others first.
+function shownChips() {
+  const cards = [...turnsBox.querySelectorAll(".sq-answer")].slice(-2);
+  return cards.flatMap((c) => [...c.querySelectorAll(".sq-suggest .sq-ask")].map((b) => b.textContent));
+}
+
 function submit(question) {
   const q = (question || "").trim();
   if (!q) return false;
@@ -188,7 +194,7 @@ async function pump() {
     const response = await fetch(url(cfg.ask_url), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: turn.q, history: history(turn) }),
+      body: JSON.stringify({ question: turn.q, history: history(turn), shown: shownChips() }),
     });
     if (!response.ok) {
       let message = T.chat_error;
