@@ -119,20 +119,17 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 def typo_of(word: str, spellings: frozenset[str]) -> str | None:
     """The listed spelling a word is a typo of ("acutane" -> "accutane"), if any.
 
-    Typos keep a word's first letter; a short word may be one edit off, a longer one two
-    (a word of six letters only when it also keeps its last letter: "excema").
+    Typos keep a word's first and last letters ("excema", "pregant"); a short word may be
+    one edit off, a longer one two. Another ending is another word ("injections" is no
+    "infection", "aspiring" no "aspirin").
     """
     word = word.lower()
     if len(word) < 5 or word in spellings:
         return None
+    limit = 1 if len(word) < 6 else 2
     for spelling in spellings:
-        # A longer word that starts with the spelling is another word or an inflection
-        # the patterns already see ("aspiring", "cancers"), not a typo.
-        if spelling[0] != word[0] or word.startswith(spelling):
+        if spelling[0] != word[0] or spelling[-1] != word[-1]:
             continue
-        limit = 1 if len(word) < 6 else 2
-        if len(word) == 6 and spelling[-1] != word[-1]:
-            limit = 1
         if edit_distance(word, spelling, limit) <= limit:
             return spelling
     return None

@@ -21,7 +21,6 @@ HEURISTICS = (
     "chit_chat",  # unknown words the question means the same without do not count
     "folded_reading",  # the question also read in the articles' spelling (synonyms)
     "conversation_reading",  # a follow-up also read as the conversation in order
-    "other_views",  # for a how-long question, every article's figure is quoted
     "quantity_lead",  # a how-long / how-many question leads with a unit holding one
     "advice",  # a list item's own advice (its sub-item) comes with it
     "caution_answer",  # a safety question is answered by its caution
@@ -72,6 +71,7 @@ class Tuning:
     sub_item_penalty: float = 0.05
     support_units: int = 2  # units quoted after the lead
     support_window: float = 0.08  # ... each within this of the best score
+    support_max_words: int = 40  # ... and short: a longer one goes to "more"
     more_units: int = 3  # units listed under "more from the articles"
     more_window: float = 0.18
     duplicate_cosine: float = 0.9  # a unit this close to a quoted one is a repeat

@@ -58,7 +58,8 @@ def inline(text: str) -> str:
     >>> inline("Avoid if you have:\n- Keloid scars")
     'Avoid if you have: Keloid scars'
     """
-    return " ".join(_MARKER.sub(" ", text).split())
+    # Only line breaks (and list markers) go: within a line the quote stays as written.
+    return " ".join(part.strip() for part in _MARKER.sub("\n", text).splitlines() if part.strip())
 
 
 def render(

@@ -79,12 +79,24 @@ class Selection:
     lead: Candidate | None = None
     support: list[Candidate] = field(default_factory=list)
     more: list[Candidate] = field(default_factory=list)
-    conflict: bool = False  # the articles give different numbers for the same thing
 
     @property
     def picked(self) -> list[Candidate]:
         """What the answer body quotes: the lead, then the support."""
         return ([self.lead] if self.lead else []) + self.support
+
+    @property
+    def conflict(self) -> bool:
+        """Whether the quoted articles give different figures for one thing ("4-6 weeks
+        apart" in one, "every three to four weeks" in another)."""
+        seen: dict[str, set[tuple[str, float, float]]] = {}
+        for cand in self.picked:
+            for unit, lo, hi in quantities(cand.sentence.text):
+                seen.setdefault(unit, set()).add((cand.chunk.doc_id, lo, hi))
+        return any(
+            len({d for d, *_ in views}) > 1 and len({(lo, hi) for _, lo, hi in views}) > 1
+            for views in seen.values()
+        )
 
 
 def quotable(sentence: Sentence) -> bool:
@@ -198,9 +210,7 @@ def _repeats(cand: Candidate, picked: list[Candidate], tuning: Tuning) -> bool:
     return sum(p.chunk.id == cand.chunk.id for p in picked) >= tuning.units_per_chunk
 
 
-def select(
-    pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = None, quantity: bool
-) -> Selection:
+def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = None) -> Selection:
     """The lead (``lead`` if given: the unit holding an asked-for value), at most
     ``support_units`` more units close to it, and "more" further down."""
     selection = Selection()
@@ -223,8 +233,11 @@ def select(
     for cand in ranked:
         if cand is lead or _repeats(cand, picked, tuning):
             continue
-        if len(selection.support) < tuning.support_units and cand.score >= best - (
-            tuning.support_window
+        short = len(cand.sentence.text.split()) <= tuning.support_max_words
+        if (
+            len(selection.support) < tuning.support_units
+            and cand.score >= best - tuning.support_window
+            and short
         ):
             selection.support.append(cand)
         elif len(selection.more) < tuning.more_units and cand.score >= best - tuning.more_window:
@@ -232,29 +245,4 @@ def select(
         else:
             continue
         picked.append(cand)
-    if quantity and tuning.on("other_views"):
-        _add_other_views(ranked, selection, tuning)
     return selection
-
-
-def _add_other_views(pool: list[Candidate], selection: Selection, tuning: Tuning) -> None:
-    """When sources state different numbers for the same thing, cite every side."""
-    picked = selection.picked
-    seen = {(p.chunk.doc_id, q) for p in picked for q in quantities(p.sentence.text)}
-    units_seen = {q[0] for _, q in seen}
-    for cand in pool:
-        if len(selection.support) >= tuning.support_units + 1:
-            break
-        qs = {q for q in quantities(cand.sentence.text) if q[0] in units_seen}
-        docs = {d for d, _ in seen}
-        if qs and cand.chunk.doc_id not in docs and cand not in selection.picked:
-            if cand in selection.more:
-                selection.more.remove(cand)
-            selection.support.append(cand)
-            seen |= {(cand.chunk.doc_id, q) for q in qs}
-    by_unit: dict[str, set[tuple[float, float]]] = {}
-    docs_by_unit: dict[str, set[str]] = {}
-    for doc_id, (unit, lo, hi) in seen:
-        by_unit.setdefault(unit, set()).add((lo, hi))
-        docs_by_unit.setdefault(unit, set()).add(doc_id)
-    selection.conflict = any(len(by_unit[u]) > 1 and len(docs_by_unit[u]) > 1 for u in by_unit)

@@ -8,11 +8,12 @@ answer checks; the thresholds are ``Tuning``'s. In order:
    or a unit holding the asked-for value (a time, a price) — unless what the question
    asks for (a price, whether it removes X) is in no quote; or the question raises a
    safety topic ("can I do it while pregnant?") whose caution the articles state;
-3. it is about another treatment ("how many laser hair removal sessions?"): microneedling
-   passages do not answer it; and when its key subject is in no article ("insurance")
-   and nothing comes close, it is declined;
+3. it is about another treatment ("how many laser hair removal sessions?"): declined,
+   microneedling passages do not answer it; and when its key subject is in no article
+   ("insurance") and nothing comes close, declined too;
 4. not about the domain and nothing close: declined as off-topic;
-5. the uncertain middle: related passages, plainly marked as not a direct answer.
+5. the uncertain middle of a question about the domain: related passages, plainly
+   marked as not a direct answer; anything else is declined.
 
 >>> from assistant.answer.gate import Signals
 >>> decide(Signals(0.8, 1.0, "pain"), DEFAULT).outcome.value
@@ -72,22 +73,23 @@ def decide(
     if caution:
         return verdict(Outcome.ANSWER, Reason.CAUTION)
     if s.other_subject is not None:
-        outcome = Outcome.RELATED if related and s.domain else Outcome.DECLINED
-        return verdict(outcome, Reason.UNCOVERED_SUBJECT)
+        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if (close or typed) and missing is None:
         return verdict(Outcome.ANSWER, Reason.ANSWERED)
+    if not s.domain and s.similarity < t.off_topic_similarity:
+        return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
+    if not s.key_known and s.unknown_share >= t.uncovered_share:
+        # Something close may still help ("toner" is near the articles' "acids");
+        # with nothing close, it is outside the articles.
+        if related and s.similarity >= t.gate_min_similarity:
+            return verdict(Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
+        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if not related:
         return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
     if close or typed:
         return verdict(Outcome.RELATED, Reason.MISSING_VALUE)
-    if not s.key_known and s.unknown_share >= t.uncovered_share:
-        # Something close may still help ("toner" is near the articles' "acids");
-        # with nothing close, it is outside the articles.
-        if s.similarity >= t.gate_min_similarity:
-            return verdict(Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
-        return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
-    if not s.domain and s.similarity < t.off_topic_similarity:
-        return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
-    if s.similarity >= t.related_similarity:
+    # Related passages are for questions about the domain; trivia that happens to share
+    # a word with one aside ("who played Frenchie in Grease?") is declined.
+    if s.similarity >= t.related_similarity and s.domain:
         return verdict(Outcome.RELATED, Reason.LOW_CONFIDENCE)
     return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)

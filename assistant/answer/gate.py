@@ -27,6 +27,9 @@ _WORD = re.compile(r"\S+")
 _DOMAIN = domain_pattern("domain")
 _OTHER_TREATMENT = domain_pattern("other_treatments")
 _SUBJECT_REFERENCE = domain_pattern("refers_to_subject")
+_COMPARISON_WORDS = frozenset(
+    ("than", "compare", "compared", "comparison", "versus", "vs", "like a", "like an", "instead of")
+)
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
@@ -95,7 +98,9 @@ class Signals:
     key_term: str | None  # the term carrying most of the question's meaning
     unknown_terms: tuple[str, ...] = ()  # words no article uses
     unknown_share: float = 0.0  # the share of the question's meaning they carry
-    domain: bool = False  # the question names the domain (microneedling, skin, ...)
+    # The question is about the domain: it names it (microneedling, skin, ...) or its key
+    # term is one the articles discuss (in more than one passage, not a passing aside).
+    domain: bool = False
     # The topic terms' weights (IDF times meaning carried), for the answer checks.
     weights: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
@@ -173,7 +178,7 @@ def assess(
         unknown_terms=tuple(unknown),
         unknown_share=unknown_share,
         key_known=key is None or key in vocabulary.df,
-        domain=bool(_DOMAIN.search(question)),
+        domain=bool(_DOMAIN.search(question)) or vocabulary.df.get(key or "", 0) > 1,
         other_subject=other_subject(question),
         weights=weights,
     )
@@ -188,7 +193,12 @@ def other_subject(question: str) -> str | None:
     >>> other_subject("is microneedling gentler than a chemical peel?") is None
     True
     """
-    found = _OTHER_TREATMENT.search(question)
-    if found is None or _SUBJECT_REFERENCE.search(question):
+    found = [m.group(0).lower() for m in _OTHER_TREATMENT.finditer(question)]
+    if not found:
         return None
-    return found.group(0).lower()
+    # Two other treatments compared ("laser or waxing?") are the question's subject
+    # unless microneedling is named or pointed to.
+    references = [m.group(0).lower() for m in _SUBJECT_REFERENCE.finditer(question)]
+    if len(set(found)) > 1:
+        references = [r for r in references if r not in _COMPARISON_WORDS]
+    return None if references else found[0]

@@ -224,7 +224,6 @@ class Responder:
             pool,
             t,
             lead=typed or self._quantity_lead(question, pool),
-            quantity=bool(_QUANTITY_QUESTION.search(question)),
         )
         picked, missing = self.checks.complete(
             question, selection.picked, pool, signals, known, 1 + t.support_units
@@ -280,7 +279,7 @@ class Responder:
             (
                 c
                 for c in pool
-                if c.score >= best - self.tuning.support_window
+                if c.score >= best - self.tuning.more_window
                 and _holds_quantity(question, c.sentence.text)
             ),
             None,

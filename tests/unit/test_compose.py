@@ -103,7 +103,7 @@ def test_selection_leads_with_the_given_unit_and_keeps_support_close(tmp_path: P
     pool = [cand(c, u, 1.0 - i * 0.05) for i, (c, u) in enumerate(by_text.values())]
     for i, p in enumerate(pool):  # distinct directions: no unit repeats another
         p.vector = np.eye(len(pool))[i]
-    selection = compose.select(pool, DEFAULT, lead=pool[2], quantity=False)
+    selection = compose.select(pool, DEFAULT, lead=pool[2])
     assert selection.lead is pool[2]
     # The lead item's own advice comes first, whatever its score; the rest are close.
     advice, *others = selection.support

@@ -63,3 +63,14 @@ def test_the_uncertain_middle_is_related_not_declined() -> None:
 def test_nothing_to_show_is_a_decline() -> None:
     middle = Signals(T.related_similarity + 0.05, 0.3, "recoveri", domain=True)
     assert decide(middle, T, related=False).outcome is Outcome.DECLINED
+
+
+def test_another_treatment_is_declined_even_when_passages_look_close() -> None:
+    laser = dataclasses.replace(CLOSE, other_subject="laser")
+    verdict = decide(laser, T)
+    assert (verdict.outcome, verdict.reason) == (Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
+
+
+def test_outside_the_domain_the_middle_is_declined_not_related() -> None:
+    trivia = Signals(T.related_similarity + 0.1, 0.3, "frenchi", domain=False)
+    assert decide(trivia, T).outcome is Outcome.DECLINED

@@ -44,7 +44,7 @@ def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) 
     "message",
     [
         "hi! does microneedling hurt?",
-        "thanks, and how often should I go?",
+        "thanks, and how often do people go?",
         "what is it",
         "is it safe for humans",
         "ok so can I wear sunscreen after?",
@@ -69,8 +69,8 @@ def test_a_message_with_a_question_is_not_small_talk(reader: QueryReader, messag
 def test_a_message_that_cannot_stand_alone_is_a_follow_up(
     reader: QueryReader, message: str
 ) -> None:
-    query = reader.read(message, turns("my skin is peeling after microneedling"))
-    assert query.context == "my skin is peeling after microneedling"
+    query = reader.read(message, turns("my face started peeling after the treatment"))
+    assert query.context == "my face started peeling after the treatment"
     assert query.text.startswith(message.strip())
 
 
@@ -78,7 +78,7 @@ def test_a_message_that_cannot_stand_alone_is_a_follow_up(
     "message",
     [
         "Who should avoid microneedling?",
-        "how long does a session take",
+        "how long would a single session last",
         "is this safe during pregnancy",
         "can I use retinol the week before my appointment?",
         "what does a dermaroller cost",
@@ -91,14 +91,16 @@ def test_a_self_contained_question_is_never_rewritten(reader: QueryReader, messa
 
 
 def test_small_talk_is_never_the_context_of_a_follow_up(reader: QueryReader) -> None:
-    history = turns("does microneedling help acne scars", "thanks!")
-    assert reader.read("and how often?", history).context == "does microneedling help acne scars"
+    history = turns("can microneedling improve old acne scars", "thanks!")
+    assert (
+        reader.read("and how often?", history).context == "can microneedling improve old acne scars"
+    )
 
 
 def test_a_chain_of_follow_ups_keeps_the_topic(reader: QueryReader) -> None:
-    history = turns("does microneedling help acne scars", "what about deep ones")
+    history = turns("can microneedling improve old acne scars", "what about deep ones")
     context = reader.read("how many sessions for those", history).context
-    assert context == "does microneedling help acne scars what about deep ones"
+    assert context == "can microneedling improve old acne scars what about deep ones"
 
 
 def test_the_core_of_a_long_message_is_its_asking_sentences(reader: QueryReader) -> None:
@@ -126,8 +128,8 @@ def test_a_short_asking_sentence_keeps_the_sentence_it_leans_on(reader: QueryRea
 
 
 def test_small_talk_sentences_are_not_the_question(reader: QueryReader) -> None:
-    query = reader.read("ok noted. how long does a session take", [])
-    assert query.question == "how long does a session take"
+    query = reader.read("ok noted. how long would a single session last", [])
+    assert query.question == "how long would a single session last"
     assert query.small_talk is None
 
 

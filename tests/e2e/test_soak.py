@@ -17,7 +17,7 @@ import pytest
 
 from .test_app import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [
     "Does microneedling hurt?",
     "How much does microneedling cost?",

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from .conftest import CORPUS, make_settings
+from ..conftest import CORPUS, make_settings
 
-COST_QUESTION = "How much does microneedling cost?"
+# Hand-written (not an eval case's wording); the small article answers it with its price.
+COST_QUESTION = "What is the cost of microneedling?"
 START_TIMEOUT_S = 60.0
 SMALL_ARTICLE = "womens-health-microneedling-basics.md"
 

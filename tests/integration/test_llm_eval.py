@@ -4,7 +4,7 @@ Skipped unless ``SKINQA_LLM_BASE_URL`` is set; the model, key, timeout etc. come
 other ``SKINQA_LLM_*`` variables (see docs/llm.md). For example, with Ollama:
 
     SKINQA_LLM_BASE_URL=http://localhost:11434/v1 SKINQA_LLM_MODEL=llama3.1 \\
-        .venv/bin/python -m pytest -q -s -m llm tests/test_llm_eval.py
+        .venv/bin/python -m pytest -q -s -m llm tests/integration/test_llm_eval.py
 
 It prints the same metrics as the extractive eval (``python -m evals``), side by side
 with extractive mode on the same index, and writes both to test-output/llm_eval.json.

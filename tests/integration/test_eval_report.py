@@ -210,9 +210,9 @@ def test_bad_registry_and_tuning_are_named(tmp_path: Path) -> None:
     (tmp_path / "sets.json").write_text('{"sets": [{"name": "a"}]}')
     with pytest.raises(RegistryError, match=r"sets\[0\]: file is required"):
         Registry.load(tmp_path / "sets.json")
-    assert parse_tuning(["gate_min_similarity=0.6", "max_sentences=2"]) == {
+    assert parse_tuning(["gate_min_similarity=0.6", "support_units=1"]) == {
         "gate_min_similarity": 0.6,
-        "max_sentences": 2,
+        "support_units": 1,
     }
     with pytest.raises(SelectionError, match="NAME one of"):
         parse_tuning(["no_such_knob=1"])
@@ -304,7 +304,7 @@ def test_a_seeded_difference_shows_first_under_newly_failing(
         (
             "priced",
             "answerable",
-            "How much does a package of microneedling sessions cost?",
+            "What would a package of microneedling sessions cost me?",
             "answer",
             [["\\$700"]],
         ),
@@ -342,7 +342,13 @@ def test_a_seeded_difference_shows_first_under_newly_failing(
         r["case"]["id"]: r for r in map(json.loads, (first / "cases" / "results.jsonl").open())
     }
     assert before["priced"]["passed"] and before["weather"]["passed"]
-    strict = ["gate_min_similarity", "gate_typed_similarity", "gate_anchored_similarity"]
+    # No passage is close enough to answer with, nor to quote as related.
+    strict = [
+        "gate_min_similarity",
+        "gate_typed_similarity",
+        "gate_anchored_similarity",
+        "sentence_min_similarity",
+    ]
     main(
         [
             "--cases",

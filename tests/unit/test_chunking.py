@@ -10,7 +10,7 @@ from assistant.errors import CorpusFileError
 from assistant.ingest.chunking import INTRO_SECTION, chunk_document, split_sentences
 from assistant.ingest.corpus import load_corpus, read_document
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 GUIDE = "microneedling-benefits-guide"
 POST_CARE = (

@@ -23,7 +23,7 @@ from assistant.embeddings.onnx import cache as onnx_cache
 from assistant.embeddings.onnx import export as onnx_export
 from assistant.embeddings.sbert import TorchEmbedder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 
 

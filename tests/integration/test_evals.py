@@ -23,13 +23,13 @@ from evals.feedback import drafts_main
 from evals.html import SetEntry
 from evals.record import Run, SetRun
 
-from .conftest import CORPUS, ROOT
+from ..conftest import CORPUS, ROOT
 
 CASES = load_cases()
 # Written later, blind to the engine's tuning; never used to pick thresholds.
 HELDOUT = load_cases(ROOT / "evals" / "heldout.jsonl")
 # Three more held-out sets, written 2026-12-01 by helpers who saw neither the engine nor
-# the other case files (see the README for which engine changes each one informed).
+# the other case files (see docs/evaluation.md for which engine changes each one informed).
 LATER_HELDOUT = {
     name: load_cases(ROOT / "evals" / f"{name}.jsonl")
     for name in ("heldout2", "heldout3", "heldout4")
@@ -190,7 +190,7 @@ def test_citation_precision_counts_citations_outside_the_gold_sections(bot) -> N
     checker, sources, wording = bot.support_checker(), runner.source_texts(bot), load_wording()
 
     def precision(gold: dict[str, str]) -> float:
-        case = Case("t", "answerable", "How much does microneedling cost?", "answer", [], [gold])
+        case = Case("t", "answerable", "What is the cost of microneedling?", "answer", [], [gold])
         return runner.run_case(bot, case, checker, sources, wording)["citation_precision"]
 
     # The answer quotes one passage, from the cost section.
@@ -239,7 +239,7 @@ def test_thumbs_down_feedback_becomes_draft_cases(tmp_path: Path) -> None:
             "timestamp": "t1",
         },
         {"answer_id": "a", "event": "comment", "comment": "missed the sun advice"},
-        {"answer_id": "b", "event": "vote", "vote": "up", "question": "Does it hurt?"},
+        {"answer_id": "b", "event": "vote", "vote": "up", "question": "Is the needling painful?"},
         {"answer_id": "c", "event": "vote", "vote": "down", "question": "Is it safe?"},
         {"answer_id": "c", "event": "vote", "vote": "none", "question": "Is it safe?"},
     ]

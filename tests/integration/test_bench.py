@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import CORPUS
+from ..conftest import CORPUS
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -337,11 +337,11 @@ def test_load_clients_get_answers_from_both_apis(bot, built_settings, tmp_path) 
 
     from evals.bench import ENDPOINTS, QUICK, measure_load
 
-    from .test_app import COST_QUESTION, app_settings, running_app
+    from ..e2e.test_app import app_settings, running_app
 
     questions = [
-        ("Does it hurt?", []),
-        ("And how often?", [{"role": "user", "content": COST_QUESTION}]),
+        ("Is the needling painful?", []),
+        ("And how often?", [{"role": "user", "content": "What is the cost of microneedling?"}]),
     ]
     plan = replace(QUICK, load_clients=2, load_seconds=1.0)
     settings = app_settings(built_settings, tmp_path, rate_limit_per_minute=10**9)

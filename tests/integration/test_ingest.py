@@ -13,7 +13,7 @@ from assistant.index import layout as store
 from assistant.index.reader import LoadedIndex
 from assistant.ingest import ingest
 
-from .conftest import CORPUS, make_settings
+from ..conftest import CORPUS, make_settings
 
 
 @pytest.fixture
