@@ -346,6 +346,43 @@ def test_typing_during_an_answer_is_kept_and_a_second_send_is_queued(
     page.context.close()
 
 
+def test_llm_mode_streams_with_a_typing_indicator(
+    browser: Browser, bot: Any, app_settings: Any, device: str, output_dir: Path
+) -> None:
+    from assistant.answer.pipeline import Assistant
+    from assistant.llm import LLMGenerator
+
+    from ..fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        settings = app_settings.model_copy(
+            update={"generator": "llm", "llm_base_url": fake.base_url,
+                    "llm_model": "fake-model", "llm_timeout": 10.0}
+        )  # fmt: skip
+        llm_bot = Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
+        # Sources 3 and 1 of the prompt hold these two statements (see test_client_chat).
+        fake.push(
+            "It can generally be performed without any numbing solution or anesthesia [3].\n"
+            "Expect some redness after the procedure, which should die down in a few hours [1].",
+            words_per_chunk=1,
+            chunk_delay=0.12,
+        )
+        with running_app(llm_bot, settings) as base:
+            page = open_page(browser, base, device)
+            send(page, HURT)
+            stream = page.locator(".sq-typing .sq-stream")
+            expect(stream).to_contain_text("numbing solution")  # shown while it is written
+            expect(page.locator(".sq-typing .sq-dots")).to_be_visible()
+            assert answers(page).count() == 0
+            assert page.locator(".sq-live").inner_text() == ""  # no announcement mid-stream
+            shoot(page, output_dir, f"client-streaming-{device}.png")
+            expect(answers(page)).to_have_count(1)
+            expect(page.locator(".sq-typing")).to_have_count(0)
+            expect(answers(page).first).to_contain_text("redness")
+            expect(page.locator(".sq-live")).to_contain_text("Answer:")
+            page.context.close()
+
+
 # -- hand-off to the clinic --------------------------------------------------------------
 def test_contact_route_on_a_decline_and_on_an_urgent_note(
     page: Page, device: str, output_dir: Path

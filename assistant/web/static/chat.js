@@ -102,7 +102,8 @@ function showTyping(turn, streamed) {
     box.append(text, dots);
     bot.append(box);
   }
-  if (streamed !== undefined) box.querySelector(".sq-stream").textContent = streamed;
+  // Verified text as it is written (plain text; the finished card replaces it).
+  if (streamed !== undefined) box.querySelector(".sq-stream").textContent = streamed.replace(/^- /gm, "• ");
 }
 
 function headerOffset() {
