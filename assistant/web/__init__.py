@@ -1,5 +1,9 @@
-"""Web stage: the Gradio client chat, the staff view and the JSON API on one server.
+"""Web stage: the client chat at ``/``, the staff page at ``/staff`` and the JSON API, on
+one FastAPI app.
 
-``app`` (layout and ``launch``) -> ``handlers`` (events) -> ``render`` (reply fields to
-HTML) and ``api`` (input checks, rate limit, answer slots); ``ratelimit``, ``feedback``.
+``app`` (both pages mounted, ``launch``) -> the client page: ``client`` (one Gradio HTML
+component; its script and styles in ``static/``), ``chat`` (its routes), ``card`` (a
+reply's fields as an answer card), ``passages``, ``suggest``, ``clinic``,
+``article_page``; the staff page: ``staff_page``, ``handlers``, ``render``; shared:
+``api`` (input checks, rate limit, answer slots), ``ratelimit``, ``feedback``.
 """

@@ -76,6 +76,7 @@ def shell_html(text: dict[str, Any], clinic: Clinic, articles: list[str]) -> str
 <ul class="sq-examples" aria-labelledby="sq-examples-label">{examples}</ul></div>
 <div class="sq-turns"></div></section>
 <div class="sq-live" aria-live="polite" aria-atomic="true"></div>
+<p class="sq-hint" role="status" hidden></p>
 <button type="button" class="sq-jump" hidden>{DOWN_ICON}{esc(text["jump_latest"])}</button>
 <form class="sq-composer" novalidate><label class="sq-sr-only" for="sq-input">
 {esc(text["input_label"])}</label><textarea id="sq-input" rows="1" maxlength="4000"

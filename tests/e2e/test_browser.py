@@ -335,12 +335,22 @@ def test_typing_during_an_answer_is_kept_and_a_second_send_is_queued(
     box.press("Enter")
     send(page, "Can I wear makeup after microneedling?")  # while the first is pending
     expect(page.locator(".sq-user-status").last).to_have_text("Waiting for the answer above…")
-    expect(answers(page)).to_have_count(3, timeout=20_000)
+    send(page, "How often should I have microneedling sessions?")
+    send(page, "Who should avoid microneedling?")
+    # A fourth question waiting is clearly refused, and its text stays in the box.
+    send(page, "Is numbing cream used for microneedling?")
+    expect(page.locator(".sq-hint")).to_have_text(
+        "Please wait for the answers above before sending more questions."
+    )
+    expect(box).to_have_value("Is numbing cream used for microneedling?")
+    expect(answers(page)).to_have_count(5, timeout=30_000)
     questions = page.locator(".sq-user-text").all_inner_texts()
     assert questions == [
         HURT,
         "and how long does the redness last?",
         "Can I wear makeup after microneedling?",
+        "How often should I have microneedling sessions?",
+        "Who should avoid microneedling?",
     ]
     expect(page.locator(".sq-user-status:visible")).to_have_count(0)
     page.context.close()

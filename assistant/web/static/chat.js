@@ -132,6 +132,16 @@ function updateJump() {
   jump.hidden = last.getBoundingClientRect().top < composer.top - 24;
 }
 
+// A short message above the question box (e.g. "wait for the answers above").
+let hintTimer = null;
+function hint(text) {
+  const box = $(".sq-hint");
+  box.textContent = text;
+  box.hidden = false;
+  window.clearTimeout(hintTimer);
+  hintTimer = window.setTimeout(() => { box.hidden = true; box.textContent = ""; }, 5000);
+}
+
 function announce(text) {
   live.textContent = "";
   window.setTimeout(() => { live.textContent = text; }, 60);
@@ -171,7 +181,7 @@ function submit(question) {
   const q = (question || "").trim();
   if (!q) return false;
   if (offline || failed) { input.focus(); return false; }
-  if (busy && queue.length >= cfg.max_queue) { announce(T.queue_full); return false; }
+  if (busy && queue.length >= cfg.max_queue) { hint(T.queue_full); return false; }
   const turn = { key: newKey(), q, status: "pending" };
   state.turns.push(turn);
   save();
