@@ -109,14 +109,18 @@ def main(argv: list[str] | None = None) -> int:
                 context = browser.new_context(**options)
                 page = context.new_page()
                 sizes: list[int] = []
+                finished: list[Any] = []
                 page.on("requestfinished", lambda r, sizes=sizes: sizes.append(_size(r)))
+                page.on("requestfinished", lambda r, finished=finished: finished.append(r))
                 page.goto(url)
                 page.wait_for_selector(".sq-app[data-ready='1']", state="attached")
                 page.wait_for_load_state("networkidle")
                 ready = page.evaluate("performance.now()")
+                decoded = sum(len(r.response().body()) for r in finished if r.response())
                 print(
                     f"\n## {name}\nfirst load: {len(sizes)} requests, "
-                    f"{sum(sizes) / 1024:.0f} KiB transferred, chat ready at {ready:.0f} ms"
+                    f"{sum(sizes) / 1024:.0f} KiB transferred ({decoded / 1024:.0f} KiB "
+                    f"uncompressed), chat ready at {ready:.0f} ms"
                 )
                 page.evaluate(MEASURE_JS, "hello")  # warm-up, not counted
                 times = [
