@@ -12,7 +12,10 @@ read sentences the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from .data import load_yaml
 from .schema import Sentence
 
 _BOUNDARY = re.compile(r"[.!?]+[”\"’)\]]*(?=\s+[“\"‘(\[*]?[A-Z0-9])")
@@ -41,20 +44,40 @@ def split_sentences(text: str, base: int = 0) -> list[Sentence]:
     return out
 
 
+# -- the meaning lexicon (data/meaning.yaml) ---------------------------------------------
+_MEANING = load_yaml("meaning.yaml")
+_QUOTES = str.maketrans(
+    {"’": "'", "‘": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'}
+)
+
+
+def plain_quotes(text: str) -> str:
+    """Typographic apostrophes and quotes made plain, so "doesn’t" reads as "doesn't".
+
+    >>> print(plain_quotes("It doesn’t “hurt”"))
+    It doesn't "hurt"
+    """
+    return text.translate(_QUOTES)
+
+
+def word_pattern(entries: Iterable[str]) -> re.Pattern[str]:
+    """One case-insensitive pattern for whole words and phrases; "avoid*" matches
+    "avoided", and the words of a phrase may be split by any spaces.
+
+    >>> bool(word_pattern(["advise against", "avoid*"]).fullmatch("Avoided"))
+    True
+    """
+    parts = []
+    for entry in sorted(entries, key=len, reverse=True):
+        words = [
+            re.escape(w.rstrip("*")) + (r"[\w-]*" if w.endswith("*") else "") for w in entry.split()
+        ]
+        parts.append(r"\s+".join(words))
+    return re.compile(rf"(?<![\w'-])(?:{'|'.join(parts)})(?![\w'-])", re.IGNORECASE)
+
+
 # -- numbers ------------------------------------------------------------------------------
-NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-}
+NUMBER_WORDS: dict[str, float] = {str(k): float(v) for k, v in _MEANING["numbers"]["words"].items()}
 _NUM = r"(\d+(?:\.\d+)?|" + "|".join(NUMBER_WORDS) + r")"
 _QUANTITY = re.compile(
     rf"\b{_NUM}(?:\s*(?:-|–|to)\s*{_NUM})?\s*(weeks?|months?|days?|hours?|minutes?|years?)\b",
@@ -62,14 +85,15 @@ _QUANTITY = re.compile(
 )
 # Any number a statement can state: digits (with $ or %), number words, "once", "twice".
 NUMBER = re.compile(
-    r"\$?\d+(?:[.,]\d+)?%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"twenty|thirty|forty|fifty|hundred|thousand|dozen|half|once|twice)\b",
+    r"\$?\d+(?:[.,]\d+)?%?|\b(?:"
+    + "|".join([*NUMBER_WORDS, *_MEANING["numbers"]["frequency"]])
+    + r")\b",
     re.IGNORECASE,
 )
 
 
 def _value(word: str) -> float:
-    return float(NUMBER_WORDS.get(word.lower(), 0) or word)
+    return NUMBER_WORDS.get(word.lower()) or float(word)
 
 
 def quantities(text: str) -> set[tuple[str, float, float]]:
@@ -81,19 +105,106 @@ def quantities(text: str) -> set[tuple[str, float, float]]:
     return found
 
 
-# -- negation -----------------------------------------------------------------------------
-# Words that turn a statement into its opposite or into a warning ("not", "avoid",
-# "doesn't", "doesn’t").
-NEGATION = re.compile(
-    r"\b(no|not|never|none|nothing|without|cannot|avoid\w*)\b|n['’]t\b", re.IGNORECASE
-)
-# ... and the ways a faithful sentence can carry such a warning over in other words.
+# -- polarity and warnings ----------------------------------------------------------------
+_NEGATION = _MEANING["negation"]
+_PROHIBITION = _MEANING["prohibition"]
+
+
+def _cue_pattern(neg: dict, pro: dict) -> str:
+    """Every word or phrase that turns a clause into its opposite: denial ("not"), a
+    contraction ("doesn't"), absence ("without", "free of", "pain-free", "painless", but
+    not "unless"-like words that deny nothing), prohibition ("avoid", "advise against")."""
+    spared = "|".join(re.escape(w) for w in neg["not_absence"])
+    contraction = re.escape(neg["contraction"]).replace("'", "['’]")  # either apostrophe
+    return "|".join(
+        [
+            word_pattern(
+                [*neg["words"], *neg["absence_phrases"], *pro["words"], *pro["phrases"]]
+            ).pattern,
+            rf"\b\w+{contraction}(?!\w)",
+            *(
+                rf"\b(?!(?:{spared})\b)[\w-]*\w{re.escape(sfx)}\b"
+                for sfx in neg["absence_suffixes"]
+            ),
+        ]
+    )
+
+
+# Words that turn a statement into its opposite ("not", "avoid", "doesn't", "doesn’t",
+# "painless"); the meaning checks count them clause by clause (answer/meaning.py).
+NEGATION = re.compile(_cue_pattern(_NEGATION, _PROHIBITION), re.IGNORECASE)
+# ... and the words that carry a warning without negating anything ("risk", "consult").
 CAUTION = re.compile(
-    r"\b(no|not|never|none|nothing|without|cannot|avoid\w*|against|caution\w*|precaution\w*|"
-    r"risk\w*|contraindicat\w*|unless|stop\w*|refrain\w*|skip\w*|warn\w*|careful\w*)\b"
-    r"|n['’]t\b",
-    re.IGNORECASE,
+    NEGATION.pattern + "|" + word_pattern(_MEANING["warning"]).pattern, re.IGNORECASE
 )
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The word families of ``data/meaning.yaml``, compiled once (see that file for what
+    each one handles); ``answer/meaning.py`` reads sentences with them."""
+
+    cue: re.Pattern[str]  # any word or phrase that turns a clause into its opposite
+    absence_suffixes: tuple[str, ...]  # "-free", "less": the word says what is absent
+    interjection: str  # "no," answers; it negates nothing
+    opposites: dict[str, tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str] | None]]
+    warning: re.Pattern[str]
+    conjunctions: frozenset[str]
+    comma_conjunctions: frozenset[str]
+    openers: frozenset[str]
+    subordinators: frozenset[str]
+    scope_ends: frozenset[str]
+    continuation: frozenset[str]
+    number_words: dict[str, float]
+    needs_unit: frozenset[str]
+    frequency: dict[str, float]
+    conjunction_before: frozenset[str]
+    range_words: frozenset[str]
+    units: dict[str, str]  # spelling -> unit
+    prefix_units: dict[str, str]
+    per_words: frozenset[str]
+    subject: tuple[str, ...]  # the articles' subject: "microneedling", "the treatment"
+
+    @classmethod
+    def from_data(cls, data: dict) -> Lexicon:
+        neg, pro, num = data["negation"], data["prohibition"], data["numbers"]
+        opposites = {
+            name: (
+                word_pattern(sides["up"]),
+                word_pattern(sides["down"]),
+                word_pattern(sides["ignore"]) if sides.get("ignore") else None,
+            )
+            for name, sides in data["opposites"].items()
+        }
+        clauses = data["clauses"]
+        words = {str(k): float(v) for k, v in num["words"].items()}
+        return cls(
+            cue=re.compile(_cue_pattern(neg, pro), re.IGNORECASE),
+            absence_suffixes=tuple(neg["absence_suffixes"]),
+            interjection=neg["interjection"],
+            opposites=opposites,
+            warning=word_pattern(data["warning"]),
+            conjunctions=frozenset(clauses["conjunctions"]),
+            comma_conjunctions=frozenset(clauses["comma_conjunctions"]),
+            openers=frozenset(clauses["openers"]),
+            subordinators=frozenset(clauses["subordinators"]),
+            scope_ends=frozenset(clauses["scope_ends"]),
+            continuation=frozenset(clauses["continuation"]),
+            number_words=words,
+            needs_unit=frozenset(num["needs_unit"]),
+            frequency={str(k): float(v) for k, v in num["frequency"].items()},
+            conjunction_before=frozenset(num["conjunction_before"]),
+            range_words=frozenset(num["range"]),
+            units={
+                str(a).lower(): unit for unit, spellings in num["units"].items() for a in spellings
+            },
+            prefix_units={str(k).lower(): v for k, v in num["prefix_units"].items()},
+            per_words=frozenset(num["per_words"]),
+            subject=tuple(data["subject"]),
+        )
+
+
+LEXICON = Lexicon.from_data(_MEANING)
 
 
 # -- spelling -----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 It is a real HTTP server on 127.0.0.1 (a free port, a background thread) speaking the
 protocol OpenAI clients use: ``POST /v1/chat/completions`` answered as one JSON object,
 or, with ``"stream": true``, as server-sent events (``data: {chunk}`` lines, each with
-``choices[0].delta.content``, ending ``data: [DONE]``). Each request takes the next
+``choices[0].delta.content``, ending ``data: [DONE]``; a script may leave out the last
+chunk's ``finish_reason`` or the terminator, as a cut-off stream does). Each request takes the next
 ``Script`` from a queue, so a test decides exactly what "the model" says, how slowly,
 or how it fails. Every request body is kept in ``requests`` for assertions.
 """
@@ -33,6 +34,8 @@ class Script:
     words_per_chunk: int = 3  # streaming granularity
     chunk_delay: float = 0.0  # seconds between streamed chunks
     raw: bytes | None = None  # sent as the whole body, as is (malformed output)
+    finish: str | None = "stop"  # the last chunk's finish_reason (None: no such chunk)
+    done: bool = True  # end the stream with "data: [DONE]" (False: just close it)
 
 
 class FakeOpenAI:
@@ -131,8 +134,10 @@ class FakeOpenAI:
                     )
                     self._event(_chunk(body, delta, None))
                     time.sleep(script.chunk_delay)
-                self._event(_chunk(body, {}, "stop"))
-                self.wfile.write(b"data: [DONE]\n\n")
+                if script.finish is not None:
+                    self._event(_chunk(body, {}, script.finish))
+                if script.done:
+                    self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
             def _event(self, payload: dict[str, Any]) -> None:

@@ -63,6 +63,7 @@ class Assistant:
         self.safety_rules = SafetyRules.from_package()
         self.wording = load_wording()
         self.generator = generator
+        self._checker: SupportChecker | None = None
         self.live_index = LiveIndex(settings, tuning, index, embedder, self.analyzer)
         self.reader = QueryReader.from_package(self.analyzer)
         self.responder = Responder(tuning, embedder, self.analyzer, self.safety_rules, self.wording)
@@ -191,7 +192,9 @@ class Assistant:
         t0 = time.perf_counter()
         reply = self.responder.reply(live, query, retrieval.hits, readings, topics)
         timings["compose"] = (time.perf_counter() - t0) * 1000
-        if self.generator is not None and not reply.abstained:
+        # An answer, or a related reply a verified model answer may promote (see
+        # ``assistant.llm.generator``); a decline or small talk is never sent.
+        if self.generator is not None and reply.outcome in (Outcome.ANSWER, Outcome.RELATED):
             t0 = time.perf_counter()
             final = None
             stream = self.generator.stream_reply(
@@ -207,10 +210,14 @@ class Assistant:
         return reply
 
     def support_checker(self) -> SupportChecker:
-        """The offline citation-support check with this assistant's model and tuning."""
-        return SupportChecker(
-            self.embedder,
-            self.analyzer,
-            min_similarity=self.tuning.support_min_similarity,
-            min_recall=self.tuning.support_min_recall,
-        )
+        """The offline citation-support check with this assistant's model and tuning;
+        one per assistant, so the vectors of the cited sentences it keeps are reused."""
+        if self._checker is None:
+            self._checker = SupportChecker(
+                self.embedder,
+                self.analyzer,
+                min_similarity=self.tuning.support_min_similarity,
+                min_recall=self.tuning.support_min_recall,
+                min_similarity_all_words=self.tuning.support_min_similarity_all_words,
+            )
+        return self._checker

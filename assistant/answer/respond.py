@@ -10,8 +10,6 @@ says plainly that the articles do not answer directly, a decline quotes nothing.
 from __future__ import annotations
 
 import dataclasses
-import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,58 +17,24 @@ from ..data import domain_pattern
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
-from ..schema import Hit, Note, Outcome, Query, Reason, Reply, Role, Verdict
+from ..schema import Hit, Note, Query, Reason, Reply
 from ..text import NUMBER, quantities
 from ..tuning import Tuning
-from . import cite, compose, gate
+from . import compose, gate
 from .checks import AnswerChecks, AnswerTypes
 from .decide import decide
 from .live import Snapshot
+from .readings import SUBJECT_WORDS, Readings, anchored_vector, embed_readings
+from .reply import Quotes, build_reply, small_talk_reply
 from .retrieve import rerank
 from .safety import SafetyRules, SafetyTopic, add_cautions
 
-_SUBJECT = "microneedling"
 # The patterns of data/domain.yaml, compiled once.
-_DOMAIN_WORDS = domain_pattern("subject")
 _QUANTITY_QUESTION = domain_pattern("quantity_question")
 _COUNT_QUESTION = domain_pattern("count_question")
 _FREQUENCY_QUESTION = domain_pattern("frequency_question")
 _DURATION_QUESTION = domain_pattern("duration_question")
 _INTERVAL = domain_pattern("interval_marker")
-
-
-@dataclass(frozen=True)
-class Readings:
-    """The question's embedded readings (see ``Responder.readings``).
-
-    ``focus`` ranks the quotable units; the best cosine over all readings is the
-    similarity the gate reads.
-    """
-
-    query: np.ndarray  # the query as retrieval reads it
-    focus: np.ndarray  # without the domain words every passage shares
-    others: tuple[np.ndarray, ...] = ()  # folded spelling, conversation, anchored reading
-
-    FOCUS_ROW = 1  # the focus's row in ``matrix()``
-
-    def matrix(self) -> np.ndarray:
-        return np.vstack([self.query, self.focus, *self.others])
-
-    def plus(self, vector: np.ndarray) -> Readings:
-        return dataclasses.replace(self, others=(*self.others, vector))
-
-
-def add_notes(body: str, notes: list[Note]) -> str:
-    """The answer as text: the urgent note first (bold), framing notes, the body, then
-    the other notes as quotes.
-
-    >>> add_notes("Body.", [Note("safety", "See a doctor."), Note("urgent", "Call now.")])
-    '**Call now.**\\n\\nBody.\\n\\n> See a doctor.'
-    """
-    urgent = [f"**{n.text}**" for n in notes if n.kind == "urgent"]
-    framing = [n.text for n in notes if n.kind in ("info", "related")]
-    rest = [f"> {n.text}" for n in notes if n.kind not in ("urgent", "info", "related")]
-    return "\n\n".join(p for p in [*urgent, *framing, body, *rest] if p)
 
 
 def _holds_quantity(question: str, text: str) -> bool:
@@ -114,32 +78,8 @@ class Responder:
 
     # -- readings ------------------------------------------------------------------
     def readings(self, query: Query, vocabulary: Vocabulary) -> Readings:
-        """The query's vector, its focus's, (when it differs) its folded focus's, and for
-        a follow-up the conversation read in order; embedded in one model call.
-
-        The focus is the query (a follow-up with the question it leans on) without the
-        domain words every passage shares. The folded focus spells the client's words
-        the articles' way ("swap out my roller" -> "replace my dermaroller"), since the
-        small model scores casual wording low.
-        """
-        text = query.text
-        focus = _DOMAIN_WORDS.sub(" ", text)
-        if not vocabulary.weights(text) or focus.split() == text.split():
-            focus = text
-        folded = " ".join(self.analyzer.fold(focus).replace("_", " ").split())
-        changed = re.findall(r"\w+", folded) != re.findall(r"\w+", focus.lower())
-        others = ([folded] if changed and self.tuning.on("folded_reading") else []) + (
-            [query.conversation]
-            if query.conversation is not None and self.tuning.on("conversation_reading")
-            else []
-        )
-        texts = list(dict.fromkeys([text, focus, *others]))
-        vectors = dict(zip(texts, self.embedder.embed(texts), strict=True))
-        return Readings(vectors[text], vectors[focus], tuple(vectors[t] for t in others))
-
-    def anchored_vector(self, query: Query) -> np.ndarray:
-        """The question embedded as explicitly about the assistant's one subject."""
-        return self.embedder.embed([f"{query.text} ({_SUBJECT})"])[0]
+        """The query's embedded readings (see ``readings.embed_readings``)."""
+        return embed_readings(query, vocabulary, self.analyzer, self.embedder, self.tuning)
 
     # -- judging -------------------------------------------------------------------
     def judge(
@@ -191,14 +131,14 @@ class Responder:
         if (
             not close
             and signals.coverage >= 1.0
-            and not _DOMAIN_WORDS.search(query.text)
+            and not SUBJECT_WORDS.search(query.text)
             and t.on("anchored")
         ):
             # Every topic term is in one passage and the question names no subject
             # ("How much does it cost?"): read it as the question about microneedling it is.
             # A stricter bar: the anchored reading makes every passage look a bit closer.
             pool2, signals2 = self.judge(
-                live, query, hits, readings.plus(self.anchored_vector(query))
+                live, query, hits, readings.plus(anchored_vector(query, self.embedder))
             )
             if signals2.similarity >= t.gate_anchored_similarity:
                 pool, signals = pool2, signals2
@@ -260,7 +200,16 @@ class Responder:
             rest = [c for c in selection.picked if c is not lead] if close else []
             selection = compose.Selection(lead=lead, support=rest[: t.support_units])
             cautions = [c for c in cautions if c is not lead]
-        return self._render(query, verdict, selection, closest, cautions, topics, hits)
+        return build_reply(
+            query,
+            verdict,
+            Quotes(selection, closest, cautions),
+            topics,
+            hits,
+            self.notes_for(topics),
+            self.wording,
+            t,
+        )
 
     def _quantity_lead(
         self, question: str, pool: list[compose.Candidate]
@@ -288,88 +237,10 @@ class Responder:
     def _cautions(self, live: Snapshot, topics: list[SafetyTopic]) -> list[compose.Candidate]:
         return add_cautions(live, [], topics, self.analyzer, self._fixed_vectors, self.tuning)
 
-    # -- rendering -----------------------------------------------------------------
-    def _render(
-        self,
-        query: Query,
-        verdict: Verdict,
-        selection: compose.Selection,
-        closest: list[compose.Candidate],
-        cautions: list[compose.Candidate],
-        topics: list[SafetyTopic],
-        hits: list[Hit],
-    ) -> Reply:
-        """The reply ``verdict`` calls for: an answer leads with its unit; a related reply
-        says it is not a direct answer; a decline quotes nothing."""
-        notes = self.notes_for(topics)
-        parts: list[tuple[Role, list[compose.Candidate]]] = []
-        if verdict.outcome is Outcome.ANSWER:
-            shown = selection.picked
-            # A caution the answer itself states is not quoted again.
-            needed = [
-                c
-                for c in cautions
-                if not any(topic.is_caution(p.sentence.text) for topic in topics for p in shown)
-            ]
-            parts = [
-                (Role.LEAD, [selection.lead] if selection.lead else []),
-                (Role.SUPPORT, selection.support),
-                (Role.CAUTION, needed),
-                (Role.MORE, selection.more),
-            ]
-            if selection.conflict:
-                notes.append(Note("conflict", self.wording["conflict"]))
-        elif verdict.outcome is Outcome.RELATED:
-            # The closest passages, unless the cautions are what there is to show.
-            parts = [
-                (Role.RELATED, [] if cautions else closest[: self.tuning.support_units]),
-                (Role.CAUTION, cautions),
-            ]
-            notes.insert(0, Note("related", self.wording["related"]))
-        body, citations = cite.render(parts)
-        if verdict.outcome is Outcome.DECLINED:
-            body = self.wording[
-                "referral" if verdict.reason is Reason.SAFETY_REFERRAL else "decline"
-            ]
-        for hit in hits:
-            hit.cited = any(
-                c.doc_id == hit.chunk.doc_id and hit.chunk.start <= c.start < hit.chunk.end
-                for c in citations
-            )
-        more = cite.more_list(citations, self.wording["more"])
-        return Reply(
-            answer=add_notes("\n\n".join(p for p in (body, more) if p), notes),
-            body=body,
-            citations=citations,
-            abstained=verdict.outcome is not Outcome.ANSWER,
-            safety=[topic.name for topic in topics],
-            query=query.text,
-            question=query.message or query.question,
-            context=query.context,
-            hits=hits,
-            notes=notes,
-            gate=verdict.to_dict(),
-            outcome=verdict.outcome,
-            reason=verdict.reason,
-            lead=next((c.n for c in citations if c.role is Role.LEAD), None),
-        )
-
+    # -- replies -------------------------------------------------------------------
     def small_talk(self, query: Query) -> Reply:
         """A short fixed reply to small talk: nothing looked up, nothing quoted."""
-        body = self.wording[f"small_talk_{query.small_talk}"]
-        verdict = Verdict(Outcome.SMALL_TALK, Reason.SMALL_TALK)
-        return Reply(
-            answer=body,
-            body=body,
-            citations=[],
-            abstained=True,
-            safety=[],
-            query=query.question,
-            question=query.message or query.question,
-            gate=verdict.to_dict(),
-            outcome=Outcome.SMALL_TALK,
-            reason=Reason.SMALL_TALK,
-        )
+        return small_talk_reply(query, self.wording)
 
     def notes_for(self, topics: list[SafetyTopic]) -> list[Note]:
         """The vetted notes the topics carry, the urgent one first."""

@@ -20,7 +20,7 @@ from ..schema import Citation, Hit, Reply
 # Passages given to the model: the extractive citations (always), then other retrieved
 # chunks up to this many in all, so the model can draw on a little more context.
 MAX_SOURCES = 8
-NOTE_KEYS = ("unavailable", "unverified", "declined")
+NOTE_KEYS = ("unavailable", "unverified", "declined", "incomplete", "cut_off", "off_subject")
 
 _FENCE = re.compile(r"<(/?)(source|question)\b", re.IGNORECASE)
 

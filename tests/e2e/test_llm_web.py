@@ -1,0 +1,60 @@
+"""No markup from LLM mode reaches the JSON API: the real app on a free port, LLM mode on
+the scripted OpenAI-compatible server (tests/fake_openai.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from assistant.answer.pipeline import Assistant
+from assistant.llm import LLMGenerator
+from tests.conftest import make_settings
+from tests.fake_openai import FakeOpenAI
+
+from .test_app import app_settings, running_app
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+QUESTION = "Does it hurt?"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+def numbered(text: str, snippet: str):
+    def content(request: dict[str, Any]) -> str:
+        from tests.integration.test_llm import number_of
+
+        return f"{text} [{number_of(request, snippet)}]"
+
+    return content
+
+
+MARKED = "It can generally be performed without any numbing solution.<script>alert(1)</script>"
+
+
+def test_markup_never_reaches_the_json_api(
+    bot: Assistant, fake: FakeOpenAI, built_settings, tmp_path
+) -> None:
+    settings = make_settings(
+        bot.settings.data_dir, generator="llm", llm_base_url=fake.base_url, llm_timeout=5.0
+    )
+    llm_bot = Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
+    fake.push(numbered(MARKED + " <img src=x onerror=alert(1)>", "without any numbing"))
+    with running_app(llm_bot, app_settings(built_settings, tmp_path)) as url:
+        reply = httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=60).json()
+    assert reply["generator"] == "llm"
+    assert "without any numbing solution." in reply["answer"]
+    for field in ("answer", "body"):
+        assert "<" not in reply[field] and "alert" not in reply[field]
+    # Listed for staff as the stream revealed them: the tag names only, never the markup.
+    removed = " ".join(d["reason"] for d in reply["dropped"] if d["reason"].startswith("HTML"))
+    assert "<script>" in removed and "<img>" in removed and "alert" not in removed
