@@ -1,4 +1,5 @@
-"""Run the web app: ``python app.py [--host H] [--port P]`` (argument parsing only)."""
+"""Run the web app: ``python app.py [--host H] [--port P] [--allow-open-staff]``
+(argument parsing and the start-up report only)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="app.py", description="Microneedling Q&A web app.")
     parser.add_argument("--host", default=settings.host, help=f"default {settings.host}")
     parser.add_argument("--port", type=int, default=settings.port, help=f"default {settings.port}")
+    parser.add_argument(
+        "--allow-open-staff",
+        action="store_true",
+        help="start even though the staff view has no login and other machines can reach it",
+    )
     args = parser.parse_args(argv)
+
+    from assistant.web.ratelimit import ClientAddress
+    from assistant.web.staff import exposure_problem, staff_state
+
+    problem = exposure_problem(settings, args.host, args.allow_open_staff)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
     import assistant
 
@@ -47,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"Running on {url}", flush=True)
+    print(f"Listening on: {args.host}:{args.port}")
+    print(f"Staff:        {staff_state(settings)}")
+    source = ClientAddress(settings.trusted_proxies).describe()
+    limit = settings.rate_limit_per_minute
+    print(f"Rate limit:   {limit} questions/min per client; client = {source}", flush=True)
     served.block_thread()
     return 0
 

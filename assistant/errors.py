@@ -56,6 +56,20 @@ class IngestLockedError(AssistantError):
         )
 
 
+class CorpusAllowlistError(AssistantError):
+    """The corpus allow-list (``SKINQA_CORPUS_ALLOWLIST``) is missing or malformed.
+
+    Ingest stops rather than guess: a clinic that asked for vetted files only must not
+    get every file in the folder because its list could not be read.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(
+            f"The corpus allow-list {path} cannot be used ({reason}). Fix the file or unset "
+            "SKINQA_CORPUS_ALLOWLIST; nothing was ingested."
+        )
+
+
 class CorpusFileError(AssistantError):
     """One corpus file cannot be used; ingest skips it and goes on."""
 

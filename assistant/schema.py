@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -204,6 +205,38 @@ class Citation:
         return {**asdict(self), "role": self.role.value}
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None, so it is valid JSON.
+
+    >>> finite({"score": float("nan"), "ranks": [1, float("inf"), 0.5]})
+    {'score': None, 'ranks': [1, None, 0.5]}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+# What a client of the assistant sees (the public API and the chat); everything else a
+# reply carries (the retrieved chunks and their scores, the gate's signals, timings) is
+# for staff.
+PUBLIC_FIELDS = (
+    "question",
+    "answer",
+    "body",
+    "outcome",
+    "reason",
+    "lead",
+    "citations",
+    "notes",
+    "safety",
+    "context",
+)
+
+
 @dataclass
 class Reply:
     """Everything the assistant says about one question.
@@ -231,22 +264,30 @@ class Reply:
     lead: int | None = None  # the number of the lead citation, if any
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "outcome": self.outcome.value,
-            "reason": self.reason.value,
-            "lead": self.lead,
-            "answer": self.answer,
-            "body": self.body,
-            "citations": [c.to_dict() for c in self.citations],
-            "abstained": self.abstained,
-            "safety": list(self.safety),
-            "query": self.query,
-            "context": self.context,
-            "notes": [n.to_dict() for n in self.notes],
-            "retrieved": [h.to_dict() for h in self.hits],
-            "dropped": list(self.dropped),
-            "generator": self.generator,
-            "gate": dict(self.gate),
-            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-        }
+        """Everything, for staff, the CLI and the evals; JSON-ready (no NaN)."""
+        return finite(
+            {
+                "question": self.question,
+                "outcome": self.outcome.value,
+                "reason": self.reason.value,
+                "lead": self.lead,
+                "answer": self.answer,
+                "body": self.body,
+                "citations": [c.to_dict() for c in self.citations],
+                "abstained": self.abstained,
+                "safety": list(self.safety),
+                "query": self.query,
+                "context": self.context,
+                "notes": [n.to_dict() for n in self.notes],
+                "retrieved": [h.to_dict() for h in self.hits],
+                "dropped": list(self.dropped),
+                "generator": self.generator,
+                "gate": dict(self.gate),
+                "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            }
+        )
+
+    def public_dict(self) -> dict[str, Any]:
+        """What a client sees: ``PUBLIC_FIELDS``, without retrieval details; JSON-ready."""
+        full = self.to_dict()
+        return {key: full[key] for key in PUBLIC_FIELDS}

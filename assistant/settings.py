@@ -9,11 +9,12 @@ The settings table in ``docs/operations.md`` is generated from this class
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
 
     # Where things live.
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Source articles (.md/.txt).")
+    corpus_allowlist: Path | None = Field(
+        None,
+        description="Ingest only the files this list names (sha256sum format: a SHA-256 "
+        "pins the vetted content; a name alone admits the file by name).",
+    )
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Index, feedback and caches.")
     index_dir: Path | None = Field(None, description="Index folder; default <data_dir>/index.")
     feedback_path: Path | None = Field(None, description="Default <data_dir>/feedback.jsonl.")
@@ -68,12 +74,35 @@ class Settings(BaseSettings):
     concurrency: int = Field(4, ge=1, le=64, description="Answers computed at once.")
     staff_user: str | None = Field(None, description="Staff login name (with the password).")
     staff_password: SecretStr | None = Field(None, description="Staff login password.")
+    staff_token: SecretStr | None = Field(
+        None, description="Bearer token that unlocks the retrieval details on POST /api/ask."
+    )
     rate_limit_per_minute: int = Field(30, ge=1, description="Questions per client per minute.")
     clinic_file: Path | None = Field(
         None,
         description="The clinic's name, phone, e-mail, booking URL and hours (YAML); "
         "default: the sample values in assistant/data/clinic.yaml.",
     )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; unset = the socket's address is the client.",
+    )
+    max_sessions: int = Field(
+        500, ge=10, le=100_000, description="Browser sessions kept in memory (oldest dropped)."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            # Checked here so a typo stops the app at start, not at the first request.
+            for item in value:
+                ipaddress.ip_network(str(item), strict=False)
+            return tuple(str(item) for item in value)
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -194,7 +194,7 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, float]:
 def gate_failures(summary: dict[str, float], baseline: dict[str, float] | None) -> list[str]:
     failures = []
     for metric, bound in GATES.items():
-        value = summary[metric]
+        value = summary.get(metric)
         if value is None:
             continue
         if metric in LOWER_IS_BETTER and value > bound:

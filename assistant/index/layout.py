@@ -3,7 +3,8 @@
 An index folder holds numbered builds and a ``CURRENT`` file naming the live one::
 
     index/CURRENT                  build id, replaced atomically when a build completes
-    index/builds/<id>/manifest.json   written last: a build without it is incomplete
+    index/builds/<id>/manifest.json   written last: a build without it is incomplete;
+                                      it records the SHA-256 of every other file
     index/builds/<id>/chunks.jsonl    chunk texts, offsets, sections, sentences
     index/builds/<id>/vectors.npy      chunk embeddings (reused by the next ingest)
     index/builds/<id>/sentences.npy    sentence embeddings, in chunk order
@@ -18,16 +19,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import IndexCorruptError
 from ..tuning import Tuning
 
 # Bump when what a build holds changes shape, so older builds are refused.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: the manifest records file and chunk-text SHA-256s
 # Bump when the chunking rules change (ingest/chunking.py): chunk ids and texts change.
 CHUNKER_VERSION = "2"  # 2: a chunk that opens with a list item keeps its marker
 
@@ -47,12 +50,41 @@ def builds_dir(index_dir: Path) -> Path:
     return index_dir / "builds"
 
 
+# What ingest names a build (``20261201T194500-1a2b3c``); a pointer naming anything else
+# (a path, "..", control characters) is refused rather than followed.
+BUILD_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+MAX_POINTER_BYTES = 256
+
+
 def current_build(index_dir: Path) -> Path | None:
+    """The live build the ``CURRENT`` pointer names; None when there is no pointer.
+
+    Raises ``IndexCorruptError`` for a pointer that is not a build id (binary junk, a
+    path, an empty file): it is never followed outside ``builds/``.
+    """
     try:
-        build_id = (index_dir / CURRENT).read_text("utf-8").strip()
+        raw = (index_dir / CURRENT).read_bytes()[: MAX_POINTER_BYTES + 1]
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return builds_dir(index_dir) / build_id if build_id else None
+    except OSError as exc:
+        raise IndexCorruptError(f"the {CURRENT} pointer cannot be read: {exc.strerror}") from exc
+    try:
+        build_id = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise IndexCorruptError(f"the {CURRENT} pointer is not UTF-8 text") from None
+    if not BUILD_ID.fullmatch(build_id):
+        shown = build_id[:40] + ("…" if len(build_id) > 40 else "")
+        raise IndexCorruptError(f"the {CURRENT} pointer does not name a build ({shown!r})")
+    return builds_dir(index_dir) / build_id
+
+
+def live_build_or_none(index_dir: Path) -> Path | None:
+    """``current_build``, with a damaged pointer read as no pointer (for ingest and
+    pruning, which replace it)."""
+    try:
+        return current_build(index_dir)
+    except IndexCorruptError:
+        return None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -77,7 +109,7 @@ def prune(index_dir: Path, drop: Callable[[Path], None] | None = None) -> None:
     collection on a Chroma server).
     """
     root = builds_dir(index_dir)
-    live = current_build(index_dir)
+    live = live_build_or_none(index_dir)
     builds = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     complete = [b for b in builds if (b / MANIFEST).exists()]
     keep = set(complete[-KEEP_BUILDS:]) | ({live} if live else set())
@@ -96,7 +128,26 @@ def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def read_manifest(build: Path) -> dict[str, Any]:
-    return json.loads((build / MANIFEST).read_text("utf-8"))
+    """The build's manifest as a JSON object; ``IndexCorruptError`` naming what is wrong.
+
+    Only the shape every reader relies on is checked here; ``manifest.check_fields``
+    checks the rest once the fingerprint agrees (an older format has other fields).
+    """
+    try:
+        raw = (build / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        raise IndexCorruptError(f"build {build.name} has no {MANIFEST}") from None
+    except OSError as exc:
+        raise IndexCorruptError(f"{MANIFEST} of {build.name} cannot be read: {exc}") from exc
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise IndexCorruptError(f"{MANIFEST} of {build.name} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError(
+            f"{MANIFEST} of {build.name} holds a JSON {type(manifest).__name__}, not an object"
+        )
+    return manifest
 
 
 def fingerprint(tuning: Tuning, model_id: str, analyzer: str, chroma: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Open the live index build for reading, and refuse anything broken or mismatched."""
+"""Open the live index build for reading, and refuse anything broken, tampered or
+mismatched (see ``integrity.py`` for what is verified and when)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from ..errors import (
 from ..schema import Chunk
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
-from . import layout, vectors
+from . import integrity, layout, vectors
 from .analyzer import Analyzer, analyzer_version
 from .keyword import KeywordIndex
+
+# Stored vectors are unit length (cosine space); anything else was not written by ingest.
+_NORM_TOLERANCE = 1e-2
 
 
 @dataclass
@@ -33,43 +37,64 @@ class LoadedIndex:
     sentence_rows: list[int]  # first sentence row of each chunk
     keyword: KeywordIndex
     collection: Any  # chromadb Collection
+    verification: integrity.Verification
 
     @classmethod
-    def open(cls, settings: Settings, model_id: str, tuning: Tuning = DEFAULT) -> LoadedIndex:
+    def open(
+        cls,
+        settings: Settings,
+        model_id: str,
+        tuning: Tuning = DEFAULT,
+        eager_verify_bytes: int = integrity.EAGER_VERIFY_BYTES,
+    ) -> LoadedIndex:
+        """The live build, verified; a named ``AssistantError`` if it cannot be served.
+
+        Every file is checked against the manifest (present, its size, nothing extra),
+        every chunk text against its SHA-256 and every vector for being finite and unit
+        length. File contents are hashed, and the vectors Chroma serves compared with the
+        hashed ``vectors.npy``, before the first answer, or in the background for a
+        build over ``eager_verify_bytes``.
+        """
         index_dir = settings.index_path
         build = layout.current_build(index_dir)
         if build is None:
             raise IndexMissingError(str(index_dir))
-        try:
-            manifest = layout.read_manifest(build)
-        except FileNotFoundError as exc:
-            raise IndexCorruptError(f"build {build.name} has no manifest") from exc
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"unreadable manifest in {build.name}: {exc}") from exc
+        if not build.is_dir():
+            raise IndexCorruptError(f"the {layout.CURRENT} pointer names a missing build")
+        manifest = layout.read_manifest(build)
         expected = layout.fingerprint(
             tuning, model_id, analyzer_version(), vectors.chroma_target(settings)
         )
         problem = layout.mismatch(manifest, expected)
         if problem is not None:
             raise IndexMismatchError(problem)
+        integrity.check_manifest(manifest, build)
+        files = manifest["files"]
+        integrity.check_listing(build, files)
+        background = integrity.build_bytes(files) > eager_verify_bytes
+        if not background:
+            integrity.check_contents(build, files)
         try:
             with (build / layout.CHUNKS_FILE).open(encoding="utf-8") as handle:
                 chunks = [Chunk.from_dict(json.loads(line)) for line in handle]
-            chunk_vectors = np.load(build / layout.VECTORS_FILE)
-            sentence_vectors = np.load(build / layout.SENTENCES_FILE)
+            chunk_vectors = np.load(build / layout.VECTORS_FILE, allow_pickle=False)
+            sentence_vectors = np.load(build / layout.SENTENCES_FILE, allow_pickle=False)
             keyword = KeywordIndex.load(build / layout.BM25_DIR, Analyzer.from_package())
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"missing file {Path(exc.filename).name}") from exc
-        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError) as exc:
             raise IndexCorruptError(f"unreadable index file: {exc}") from exc
-        sentence_rows = np.cumsum([0] + [len(c.sentences) for c in chunks]).tolist()
-        if (
-            len(chunks) != manifest.get("total_chunks")
-            or chunk_vectors.shape[0] != len(chunks)
-            or sentence_vectors.shape[0] != sentence_rows[-1]
-        ):
+        if len(chunks) != manifest["total_chunks"]:
             raise IndexCorruptError("chunk, vector and sentence counts disagree")
+        integrity.check_chunk_texts([c.text for c in chunks], manifest["chunk_text_sha256"])
+        sentence_rows = np.cumsum([0] + [len(c.sentences) for c in chunks]).tolist()
+        _check_vectors(chunk_vectors, len(chunks), layout.VECTORS_FILE)
+        _check_vectors(sentence_vectors, sentence_rows[-1], layout.SENTENCES_FILE)
         collection = _open_collection(settings, build, manifest, len(chunks))
+        checks = [lambda: check_collection(collection, chunks, chunk_vectors)]
+        if background:
+            checks.insert(0, lambda: integrity.check_contents(build, files))
+        verification = integrity.Verification.run(build, checks, background)
         return cls(
             build,
             manifest,
@@ -79,14 +104,48 @@ class LoadedIndex:
             sentence_rows[:-1],
             keyword,
             collection,
+            verification,
         )
 
     def sentence_matrix(self, row: int) -> np.ndarray:
+        # Every answer reads its candidate sentences through here: a build the background
+        # check found changed stops answering at once.
+        self.verification.raise_if_failed()
         start = self.sentence_rows[row]
         return self.sentence_vectors[start : start + len(self.chunks[row].sentences)]
 
     def documents(self) -> dict[str, dict[str, Any]]:
         return dict(self.manifest.get("documents", {}))
+
+
+def _check_vectors(matrix: np.ndarray, rows: int, name: str) -> None:
+    """Finite, unit-length vectors, one per row: a non-finite score never reaches a reply."""
+    if matrix.ndim != 2 or matrix.shape[0] != rows:
+        raise IndexCorruptError("chunk, vector and sentence counts disagree")
+    if matrix.dtype.kind != "f" or not np.isfinite(matrix).all():
+        raise IndexCorruptError(f"{name} holds values that are not finite numbers")
+    norms = np.linalg.norm(matrix, axis=1)
+    # (An all-zero row is what normalising an empty text gives; it is not tampering.)
+    if not ((np.abs(norms - 1.0) <= _NORM_TOLERANCE) | (norms == 0.0)).all():
+        raise IndexCorruptError(f"{name} holds vectors that are not unit length")
+
+
+def check_collection(collection: Any, chunks: list[Chunk], chunk_vectors: np.ndarray) -> None:
+    """Chroma serves each chunk's vector from ``vectors.npy`` (whose hash was checked)."""
+    batch = 1000
+    for start in range(0, len(chunks), batch):
+        ids = [c.id for c in chunks[start : start + batch]]
+        try:
+            got = collection.get(ids=ids, include=["embeddings"])
+            rows = {chunk_id: r for r, chunk_id in enumerate(got["ids"])}
+            order = [rows[i] for i in ids]
+            stored = np.asarray(got["embeddings"], dtype=np.float32)[order]
+        except KeyError as exc:
+            raise IndexCorruptError(f"Chroma lacks chunk {exc.args[0]!r:.60}") from None
+        except Exception as exc:
+            raise IndexCorruptError(f"Chroma collection unusable: {exc}") from exc
+        if not np.allclose(stored, chunk_vectors[start : start + batch], atol=1e-4):
+            raise IndexCorruptError(f"the vectors Chroma holds differ from {layout.VECTORS_FILE}")
 
 
 def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], count: int) -> Any:

@@ -8,7 +8,6 @@ content hash, so only new or edited passages are embedded again.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -20,15 +19,16 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ..embeddings import DIMENSION, Embedder
-from ..errors import CorpusFileError, IngestLockedError
-from ..index import layout, vectors
-from ..index.analyzer import Analyzer, analyzer_version
-from ..index.keyword import KeywordIndex
+from ..errors import CorpusFileError, IndexCorruptError, IngestLockedError
+from ..index import integrity, layout, vectors
+from ..index.analyzer import analyzer_version
 from ..schema import Chunk
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
+from .allowlist import Allowlist
 from .chunking import chunk_document
-from .corpus import Document, load_corpus
+from .corpus import load_corpus
+from .write import write_build
 
 
 @dataclass
@@ -43,6 +43,7 @@ class IngestSummary:
     embedded: int = 0  # texts sent to the model (chunks + sentences)
     total_chunks: int = 0
     skipped: list[str] = field(default_factory=list)  # "file: reason"
+    notices: list[str] = field(default_factory=list)  # about the previous build
     build: str | None = None
     seconds: float = 0.0
 
@@ -63,6 +64,7 @@ class IngestSummary:
             + ("" if self.changed else " (index already up to date)"),
         ]
         out += [f"skipped:   {reason}" for reason in self.skipped]
+        out += [f"note:      {notice}" for notice in self.notices]
         return out
 
 
@@ -72,13 +74,44 @@ def sentence_embed_text(chunk: Chunk, text: str) -> str:
 
 
 def _previous(index_dir: Path) -> tuple[Path | None, dict[str, Any] | None]:
-    build = layout.current_build(index_dir)
+    """The live build and its manifest, or (None, None) when there is no usable one."""
+    build = layout.live_build_or_none(index_dir)
     if build is None or not (build / layout.MANIFEST).exists():
         return None, None
     try:
         return build, layout.read_manifest(build)
-    except (OSError, ValueError):
+    except IndexCorruptError:
         return None, None
+
+
+def _claims(manifest: dict[str, Any] | None) -> dict[str, str]:
+    """Document id -> file name in the live build: those files keep their ids."""
+    documents = manifest.get("documents") if manifest else None
+    if not isinstance(documents, dict):
+        return {}
+    return {
+        doc_id: doc["file"]
+        for doc_id, doc in documents.items()
+        if isinstance(doc, dict) and isinstance(doc.get("file"), str)
+    }
+
+
+_REUSED = (layout.CHUNKS_FILE, layout.VECTORS_FILE, layout.SENTENCES_FILE)
+
+
+def _check_reusable(build: Path, manifest: dict[str, Any]) -> None:
+    """Raise ``IndexCorruptError`` unless the live build's manifest is sound and the files
+    a new build reuses (chunks and vectors) still match their recorded SHA-256: vectors
+    changed on disk are never carried into a new build."""
+    integrity.check_manifest(manifest, build)
+    files = manifest["files"]
+    missing = [name for name in _REUSED if name not in files]
+    if missing:
+        raise IndexCorruptError(f"{layout.MANIFEST} of {build.name} lacks {missing[0]}")
+    try:
+        integrity.check_contents(build, {name: files[name] for name in _REUSED})
+    except OSError as exc:
+        raise IndexCorruptError(f"unreadable index file: {exc}") from exc
 
 
 def _reusable_vectors(build: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -86,8 +119,8 @@ def _reusable_vectors(build: Path) -> tuple[dict[str, np.ndarray], dict[str, np.
     try:
         with (build / layout.CHUNKS_FILE).open(encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle]
-        chunk_vectors = np.load(build / layout.VECTORS_FILE)
-        sentences = np.load(build / layout.SENTENCES_FILE)
+        chunk_vectors = np.load(build / layout.VECTORS_FILE, allow_pickle=False)
+        sentences = np.load(build / layout.SENTENCES_FILE, allow_pickle=False)
     except (OSError, ValueError):
         return {}, {}
     chunk_vecs, sent_vecs, offset = {}, {}, 0
@@ -133,13 +166,22 @@ def _ingest_locked(
     started = time.perf_counter()
     index_dir = settings.index_path
     summary = IngestSummary()
-    docs, errors = load_corpus(settings.corpus_dir)
+    prev_build, prev = _previous(index_dir)
+    allowlist = Allowlist.read(settings.corpus_allowlist) if settings.corpus_allowlist else None
+    docs, errors = load_corpus(settings.corpus_dir, claimed=_claims(prev), allowlist=allowlist)
     summary.skipped = [str(err) for err in errors]
     fingerprint = layout.fingerprint(
         tuning, model_id, analyzer_version(), vectors.chroma_target(settings)
     )
-    prev_build, prev = _previous(index_dir)
     compatible = prev is not None and not rebuild and layout.mismatch(prev, fingerprint) is None
+    if compatible and prev_build and prev:
+        try:
+            _check_reusable(prev_build, prev)
+        except IndexCorruptError as err:
+            # Nothing of a damaged live build is reused, and a new build is written even
+            # if the corpus did not change.
+            compatible = False
+            summary.notices.append(f"the live build was not reused: {err}")
     prev_docs: dict[str, Any] = prev["documents"] if compatible and prev else {}
 
     for doc in docs:
@@ -152,10 +194,19 @@ def _ingest_locked(
             summary.unchanged.append(doc.id)
     summary.removed = sorted(set(prev_docs) - {d.id for d in docs})
 
+    def drop(old: Path) -> None:
+        # An abandoned build may have left its collection on the server too.
+        if settings.chroma_host:
+            vectors.drop_collection(
+                vectors.chroma_client(settings, old), vectors.collection_name(old)
+            )
+
     if compatible and not summary.changed:
         summary.total_chunks = prev["total_chunks"] if prev else 0
         summary.chunks_unchanged = summary.total_chunks
         summary.build = prev_build.name if prev_build else None
+        # A run killed earlier may have left an unfinished build behind.
+        layout.prune(index_dir, drop)
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -178,14 +229,10 @@ def _ingest_locked(
         time.strftime("%Y%m%dT%H%M%S") + f"-{secrets.token_hex(3)}"
     )
     build.mkdir(parents=True)
-    _write_build(
+    write_build(
         settings, build, docs, chunks_by_doc, chunks, chunk_vectors, sentence_vectors, fingerprint
     )
     layout.publish(index_dir, build)
-
-    def drop(old: Path) -> None:
-        vectors.drop_collection(vectors.chroma_client(settings, old), vectors.collection_name(old))
-
     layout.prune(index_dir, drop)
     summary.build = build.name
     summary.seconds = time.perf_counter() - started
@@ -230,50 +277,6 @@ def _embed(
     parts = [sent_reuse.get(c.content_hash, sent_new.get(c.content_hash)) for c in chunks]
     sentences = np.vstack(parts) if parts else np.zeros((0, DIMENSION), dtype=np.float32)
     return vectors.astype(np.float32), sentences.astype(np.float32)
-
-
-def _write_build(
-    settings: Settings,
-    build: Path,
-    docs: list[Document],
-    chunks_by_doc: dict[str, list[Chunk]],
-    chunks: list[Chunk],
-    chunk_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
-    fingerprint: dict[str, Any],
-) -> None:
-    layout.write_rows(build / layout.CHUNKS_FILE, [c.to_dict() for c in chunks])
-    np.save(build / layout.VECTORS_FILE, chunk_vectors)
-    np.save(build / layout.SENTENCES_FILE, sentence_vectors)
-    keyword = KeywordIndex(Analyzer.from_package())
-    keyword.build([f"{c.title} {c.section} {c.text}" for c in chunks])
-    keyword.save(build / layout.BM25_DIR)
-    client = vectors.chroma_client(settings, build)
-    vectors.write_collection(client, vectors.collection_name(build), chunks, chunk_vectors)
-    manifest = {
-        **fingerprint,
-        "build_id": build.name,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "collection": vectors.collection_name(build),
-        "total_chunks": len(chunks),
-        "total_sentences": int(sentence_vectors.shape[0]),
-        "documents": {
-            doc.id: {
-                "file": doc.path.name,
-                "hash": doc.content_hash,
-                "title": doc.title,
-                "publisher": doc.publisher,
-                "retrieved": doc.retrieved,
-                "chunks": len(chunks_by_doc[doc.id]),
-            }
-            for doc in docs
-        },
-    }
-    # Everything else is on disk before the manifest, which marks the build complete.
-    for name in (layout.CHUNKS_FILE, layout.VECTORS_FILE, layout.SENTENCES_FILE):
-        with (build / name).open("rb") as handle:
-            os.fsync(handle.fileno())
-    layout.atomic_write_text(build / layout.MANIFEST, json.dumps(manifest, indent=2))
 
 
 __all__ = ["CorpusFileError", "IngestSummary", "ingest"]

@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
 
 from ..answer.pipeline import Assistant
 from ..data import read_text
@@ -32,6 +33,7 @@ from .article_page import article_routes
 from .chat import ChatService, chat_routes
 from .client import build_client, static_text
 from .clinic import Clinic
+from .guard import RequestGuard
 from .handlers import ChatApp
 from .staff_page import build_staff
 
@@ -72,8 +74,14 @@ def build(bot: Assistant, settings: Settings) -> tuple[FastAPI, ChatApp, gr.Bloc
     client = build_client(handlers.text, clinic, titles, handlers.api_ask)
     client.queue(default_concurrency_limit=settings.concurrency)
     staff = build_staff(handlers)
+    handlers.blocks = client  # the /ask API's sessions are dropped after each call
+    for page in (client, staff):
+        # At most this many sessions' state in memory (see sessions.py).
+        page.state_session_capacity = settings.max_sessions
 
-    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # RequestGuard wraps every route: request ids, JSON 500s, no uploads.
+    guard = Middleware(RequestGuard, messages=handlers.text)
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, middleware=[guard])
     routes = [
         *api_routes(handlers.answerer),
         *chat_routes(chat),
@@ -141,7 +149,9 @@ def launch(bot: Assistant, settings: Settings, host: str, port: int) -> tuple[Se
         host=host,
         port=port,
         log_level="warning",
-        # The client's address is the socket's: X-Forwarded-For is anyone's to set.
+        # uvicorn would take the client's address from X-Forwarded-For on connections from
+        # 127.0.0.1; the request keeps the socket's address, and ``ClientAddress`` applies
+        # SKINQA_TRUSTED_PROXIES itself.
         proxy_headers=False,
     )
     server = uvicorn.Server(config)

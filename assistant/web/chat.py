@@ -37,7 +37,7 @@ from .card import CardParts, announcement, card_html
 from .clinic import Clinic, Handoff
 from .feedback import FeedbackLog
 from .passages import passage_for
-from .ratelimit import RateLimiter, client_key
+from .ratelimit import RateLimiter
 from .suggest import Suggester
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class ChatService:
             raise ApiError(400, self.text["bad_body"])
         turn = self.memory.get(answer_id)
         if turn is None:
-            raise ApiError(410, self.text["feedback_expired_chat"])
+            raise ApiError(410, self.text["feedback_expired"])
         if not self.feedback_limiter.allow(key):
             raise ApiError(429, self.text["rate_limited"])
         comment = (comment or "").strip()[:MAX_COMMENT_CHARS] or None
@@ -190,7 +190,7 @@ def chat_routes(chat: ChatService) -> list[BaseRoute]:
             question = body.get("question")
             history = body.get("history") or []
             history = chat.answerer.admit(
-                question, history, client_key(request), "bad_history_list"
+                question, history, chat.answerer.clients(request), "bad_history_list"
             )
         except ApiError as err:
             return error_response(err)
@@ -210,7 +210,9 @@ def chat_routes(chat: ChatService) -> list[BaseRoute]:
         try:
             body = await read_body(request, chat.text)
             # The log write is fsynced: off the event loop.
-            result = await anyio.to_thread.run_sync(chat.record_feedback, body, client_key(request))
+            result = await anyio.to_thread.run_sync(
+                chat.record_feedback, body, chat.answerer.clients(request)
+            )
             return JSONResponse(result)
         except ApiError as err:
             return error_response(err)

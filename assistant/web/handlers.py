@@ -1,15 +1,14 @@
 """Event handlers of the staff page: its chat, the passage search, the login, the sources.
 
 The client page answers through ``chat.py``; ``api_ask`` serves Gradio's ``/ask`` API.
-
-The layout that wires them is in ``app.py``; HTML rendering in ``render.py``; the API's
-checks in ``api.py``.
+The layout that wires them is in ``staff_page.py``; HTML rendering in ``render.py`` and
+``articles.py``; the API's checks in ``api.py``; the staff login in ``staff.py``.
 """
 
 from __future__ import annotations
 
-import hmac
 import html
+import itertools
 import logging
 import uuid
 from typing import Any
@@ -19,42 +18,32 @@ import gradio as gr
 from ..answer.pipeline import Assistant
 from ..settings import Settings
 from .api import AnswerService, ApiError
+from .articles import article_markdown, article_rows
 from .feedback import FeedbackLog
-from .ratelimit import RateLimiter, client_key
+from .ratelimit import RateLimiter
 from .render import (
-    article_markdown,
-    article_rows,
     details_markdown,
     load_ui_text,
     render_reply,
     retrieved_rows,
     search_rows,
+    user_message,
 )
+from .sessions import forget_api_session, sweep_from_worker
+from .staff import check_login, staff_login_required
 
 log = logging.getLogger(__name__)
 
 SEARCH_RESULTS = 10  # passages the staff search lists
-LOGIN_ATTEMPTS_PER_MINUTE = 10
+# Answers a staff session keeps for follow-ups and the details: a long
+# conversation must not grow the server's memory without bound.
+MAX_TURNS = 50
+# Gradio's queue is swept of finished sessions' bookkeeping every this many API calls.
+SWEEP_EVERY = 100
 # Session-state keys are strings: gr.State values are deep-copied and JSON-friendly.
 Turns = dict[str, dict[str, Any]]
 
-
-def staff_login_required(settings: Settings) -> bool:
-    return bool(settings.staff_user and settings.staff_password)
-
-
-def check_login(settings: Settings, user: str, password: str) -> bool:
-    """Constant-time check of the staff credentials; False when none are configured."""
-    if not staff_login_required(settings):
-        return False
-    assert settings.staff_user is not None and settings.staff_password is not None
-    # Compare both fields every time (no short-circuit), so timing shows neither.
-    user_ok = hmac.compare_digest((user or "").encode("utf-8"), settings.staff_user.encode("utf-8"))
-    password_ok = hmac.compare_digest(
-        (password or "").encode("utf-8"),
-        settings.staff_password.get_secret_value().encode("utf-8"),
-    )
-    return user_ok and password_ok
+__all__ = ["ChatApp", "check_login", "staff_login_required"]
 
 
 def _notice(message: str) -> str:
@@ -71,10 +60,13 @@ class ChatApp:
         # One answerer: the chat and both APIs share its rate limit and answer slots.
         self.answerer = AnswerService(bot, settings, self.text)
         self.limiter = self.answerer.limiter
+        self.login_limiter = self.answerer.login_limiter
+        self.clients = self.answerer.clients
         self.feedback_limiter = RateLimiter(4 * settings.rate_limit_per_minute)
-        self.login_limiter = RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE)
         self.feedback = FeedbackLog(settings.feedback_file)
         self.login_required = staff_login_required(settings)
+        self.blocks: gr.Blocks | None = None  # set by the layout once it is built
+        self._api_calls = itertools.count(1)
 
     # -- answering -----------------------------------------------------------------
     def api_ask(
@@ -84,10 +76,19 @@ class ChatApp:
 
         history_json: earlier turns as a JSON list of {"role", "content"} objects.
         """
+        headers = getattr(request, "headers", None) or {}
         try:
-            return self.answerer.answer_json_history(question, history_json, client_key(request))
+            return self.answerer.answer_json_history(
+                question, history_json, self.clients(request), headers.get("authorization")
+            )
         except ApiError as err:
             raise gr.Error(err.message) from None
+        finally:
+            # Each API call comes with a session of its own: drop it, or 3,000 calls
+            # would keep 3,000 copies of the page's state.
+            forget_api_session(self.blocks, getattr(request, "session_hash", None))
+            if next(self._api_calls) % SWEEP_EVERY == 0:
+                sweep_from_worker(self.blocks)
 
     def _history(self, turns: Turns, upto: int) -> list[dict[str, str]]:
         """Earlier turns for follow-ups, as plain text (not the rendered HTML)."""
@@ -108,9 +109,9 @@ class ChatApp:
         question = (question or "").strip()
         if not question:
             return messages, turns, None
-        messages = [*messages, {"role": "user", "content": question}]
+        messages = [*messages, {"role": "user", "content": user_message(question)}]
         notice = self.answerer.too_long(question)
-        if notice is None and not self.limiter.allow(client_key(request)):
+        if notice is None and not self.limiter.allow(self.clients(request)):
             notice = self.text["rate_limited"]
         if notice is not None:
             return [*messages, {"role": "assistant", "content": _notice(notice)}], turns, None
@@ -124,7 +125,8 @@ class ChatApp:
             return [*messages, {"role": "assistant", "content": content}], turns, None
         index = len(messages)  # where the assistant message goes
         data = reply.to_dict()
-        turns = {**turns, str(index): {"id": uuid.uuid4().hex, **data}}
+        kept = sorted(turns, key=int)[-(MAX_TURNS - 1) :]
+        turns = {**{k: turns[k] for k in kept}, str(index): {"id": uuid.uuid4().hex, **data}}
         content = render_reply(reply, self.text).markdown()
         return [*messages, {"role": "assistant", "content": content}], turns, data
 
@@ -167,10 +169,10 @@ class ChatApp:
     # -- staff login and sources ---------------------------------------------------
     def login(self, user: str, password: str, request: gr.Request) -> tuple[Any, ...]:
         """Outputs: logged_in, login box, staff box, message, password, articles, picker."""
-        if not self.login_limiter.allow(client_key(request)):
+        if not self.login_limiter.allow(self.clients(request)):
             return self._login_refused(self.text["login_throttled"])
         if not check_login(self.settings, user, password):
-            log.warning("staff login refused for %s", client_key(request))
+            log.warning("staff login refused for %s", self.clients(request))
             return self._login_refused(self.text["login_failed"])
         return (
             True, gr.update(visible=False), gr.update(visible=True), "", "",

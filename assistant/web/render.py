@@ -1,7 +1,11 @@
-"""Rendering for the web app: answers as chat Markdown, staff details, articles.
+"""Rendering for the web app: answers, the client's own messages and the staff details.
 
-Pure functions of a reply (or the corpus) and the fixed wording; no Gradio here, so they
-are easy to test on their own.
+Text is text: a client's message, an article passage, a title or a section name is
+HTML-escaped into a one-line HTML block, so the chat's Markdown renderer never reads
+Markdown or HTML in it (a blank line would end the block; ``_html_text`` leaves none).
+Only the page's own structure (callouts, the list of quotes, labels) is HTML we write.
+Pure functions of a reply and the fixed wording; no Gradio here, so they are easy to
+test on their own. The articles themselves are rendered in ``articles.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from typing import Any
 
 from ..data import load_yaml
 from ..schema import Reply
-from ..settings import Settings
 
 END_MARK = '<span class="sq-end"></span>'
+# A line of quotes in the body the engine writes: "- quote [n]", nested ones indented.
+BULLET = re.compile(r"^( *)[-*] (.*)$")
 
 
 # -- wording ---------------------------------------------------------------------------
@@ -28,37 +33,77 @@ def load_ui_text() -> dict[str, Any]:
     return {k: " ".join(v.split()) if isinstance(v, str) else v for k, v in data.items()}
 
 
+# -- text as HTML ----------------------------------------------------------------------
+def html_text(text: str) -> str:
+    """Escaped text on one line: a blank line would end the HTML block in Markdown and
+    have the rest read as Markdown (e.g. "- item" as a list)."""
+    return "<br>".join(html.escape(line) for line in text.splitlines())
+
+
+def _callout(css_class: str, text: str) -> str:
+    return f'<div class="{css_class}">{html_text(text)}</div>'
+
+
+def user_message(text: str) -> str:
+    """A client's own message for the chat: shown exactly as typed, never as markup.
+
+    >>> user_message("<b>hi</b> *there*")
+    '<div class="sq-user-text">&lt;b&gt;hi&lt;/b&gt; *there*</div>'
+    """
+    return _callout("sq-user-text", text)
+
+
+def body_html(body: str) -> str:
+    """The answer body as one HTML block: its lines of quotes as list items (nested as
+    the engine indents them), every other line a paragraph, all of their text escaped.
+
+    >>> body_html("Lead:\\n- <i> [1]\\n  - b [1]")
+    '<div class="sq-body"><p>Lead:</p><ul><li>&lt;i&gt; [1]<ul><li>b [1]</li></ul></li></ul></div>'
+    """
+    out: list[str] = []
+    depth = 0  # open <ul> levels, each with an open <li>
+    for line in body.splitlines():
+        bullet = BULLET.match(line)
+        if bullet is None:
+            out += ["</li></ul>"] * depth
+            depth = 0
+            if line.strip():
+                out.append(f"<p>{html.escape(line.strip())}</p>")
+            continue
+        level = min(len(bullet.group(1)) // 2 + 1, depth + 1)
+        if level > depth:
+            out.append("<ul>")
+            depth = level
+        else:
+            while depth > level:
+                out.append("</li></ul>")
+                depth -= 1
+            out.append("</li>")
+        out.append(f"<li>{html.escape(bullet.group(2))}")
+    out += ["</li></ul>"] * depth
+    return f'<div class="sq-body">{"".join(out)}</div>'
+
+
 # -- rendering an answer ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Rendered:
-    """An answer as the staff chat's Markdown: fixed HTML around the body."""
+    """An answer for the staff chat: fixed HTML around the body."""
 
     head: str  # urgent / truncation notes, shown first
-    body: str  # the answer text (Markdown)
+    body: str  # the answer text as the engine wrote it
     tail: str  # safety notes and the Sources block
     decline: bool  # the body is a decline, shown in its own callout
 
     def markdown(self, body: str | None = None) -> str:
         """The whole answer (``body=None``) or one with another body."""
         text = self.body if body is None else body
-        if self.decline:
-            text = f'<div class="sq-decline">{_html_text(text)}</div>'
+        text = _callout("sq-decline", text) if self.decline else body_html(text)
         out = "\n\n".join(part for part in (self.head, text, self.tail) if part)
         if body is None and out.endswith("</div>"):
             # An empty marker inside the last block: the page holds it only once the whole
             # answer is shown, so a reader (or a test) can tell a finished answer.
             out = out.removesuffix("</div>") + END_MARK + "</div>"
         return out
-
-
-def _html_text(text: str) -> str:
-    """Escaped text on one line: a blank line would end the HTML block in Markdown and
-    have the rest of the quote read as Markdown (e.g. "- item" as a list)."""
-    return "<br>".join(html.escape(line) for line in text.splitlines())
-
-
-def _callout(css_class: str, text: str) -> str:
-    return f'<div class="{css_class}">{_html_text(text)}</div>'
 
 
 def sources_html(citations: list[dict[str, Any]], heading: str) -> str:
@@ -71,7 +116,7 @@ def sources_html(citations: list[dict[str, Any]], heading: str) -> str:
         f'<span class="sq-source-ref">[{int(c["n"])}]</span>'
         f"<strong>{html.escape(c['title'])}</strong>"
         f' <span class="sq-source-section">— {html.escape(c["section"])}</span>'
-        f'<blockquote class="sq-quote">“{_html_text(c["text"])}”</blockquote>'
+        f'<blockquote class="sq-quote">“{html_text(c["text"])}”</blockquote>'
         "</div>"
         for c in citations
     ]
@@ -104,35 +149,39 @@ def render_reply(reply: Reply, text: dict[str, Any]) -> Rendered:
 
 # -- staff details ---------------------------------------------------------------------
 def details_markdown(reply: dict[str, Any]) -> str:
-    """Everything about one answer except the retrieved chunks (shown as a table)."""
+    """Everything about one answer except the retrieved chunks (shown as a table), as
+    one HTML block: the client's question and the dropped sentences are text."""
     safety = ", ".join(reply["safety"]) or "none"
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in reply["timings_ms"].items()) or "—"
-    query = reply["query"].replace("`", "'")
-    lines = [
-        f"**Question:** {_md_escape(reply['question'])}",
-        f"**Verdict:** {reply['outcome']} · **Reason:** {reply['reason']}"
-        + (f" · **Lead:** [{reply['lead']}]" if reply.get("lead") else ""),
-        f"**Retrieval query:** `{query}`",
-        f"**Safety flags:** {safety}",
-        f"**Declined:** {'yes' if reply['abstained'] else 'no'}"
-        f" · **Generator:** {reply['generator']} · **Citations:** {len(reply['citations'])}",
-        f"**Timings:** {timings}",
+    rows = [
+        ("Question", reply["question"]),
+        ("Verdict", reply["outcome"]),
+        ("Reason", reply["reason"]),
+        ("Lead", f"[{reply['lead']}]" if reply.get("lead") else "none"),
+        ("Retrieval query", reply["query"]),
+        ("Safety flags", safety),
+        ("Declined", "yes" if reply["abstained"] else "no"),
+        ("Generator", reply["generator"]),
+        ("Citations", str(len(reply["citations"]))),
+        ("Timings", timings),
     ]
     if reply.get("gate"):  # the signals behind the verdict
         signals = [(k, v) for k, v in reply["gate"].items() if k not in ("outcome", "reason")]
-        lines.append("**Signals:** " + ", ".join(f"{k} {_fmt(v)}" for k, v in signals))
+        rows.append(("Signals", ", ".join(f"{k} {_fmt(v)}" for k, v in signals)))
+    parts = [f"<p><strong>{label}:</strong> {html_text(str(value))}</p>" for label, value in rows]
     if reply["dropped"]:
-        lines.append("**Dropped sentences (not supported by the sources):**")
-        lines += [f"- {_md_escape(json.dumps(d, ensure_ascii=False))}" for d in reply["dropped"]]
-    return "\n\n".join(lines)
+        items = "".join(
+            f"<li>{html.escape(json.dumps(d, ensure_ascii=False))}</li>" for d in reply["dropped"]
+        )
+        parts.append(
+            "<p><strong>Dropped sentences (not supported by the sources):</strong></p>"
+            f"<ul>{items}</ul>"
+        )
+    return f'<div class="sq-details">{"".join(parts)}</div>'
 
 
 def _fmt(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else _md_escape(str(value))
-
-
-def _md_escape(text: str) -> str:
-    return html.escape(text).replace("*", r"\*").replace("_", r"\_")
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def retrieved_rows(reply: dict[str, Any]) -> list[list[Any]]:
@@ -170,44 +219,3 @@ def search_rows(hits: list[Any]) -> list[list[Any]]:
         ]
         for i, h in enumerate(hits)
     ]
-
-
-def article_markdown(settings: Settings, doc: dict[str, Any]) -> str:
-    """One corpus article as Markdown: its front matter as a header, then the text.
-    Raises ``ValueError`` (shown to staff as is) for a file outside the corpus or unreadable."""
-    corpus = settings.corpus_dir.resolve()
-    path = (corpus / str(doc["file"])).resolve()
-    if not path.is_relative_to(corpus):  # the manifest names files inside the corpus only
-        raise ValueError("That article is not in the corpus folder.")
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ValueError(f"Cannot read {doc['file']}: {exc.strerror}") from exc
-    text = re.sub(r"\A---\n.*?\n---\n", "", text, count=1, flags=re.DOTALL)
-    headings = re.findall(r"^(#{1,6})\s+(.+)$", text, flags=re.MULTILINE)
-    outline = "\n".join(f"{'  ' * (len(h) - 2)}- {t.strip()}" for h, t in headings if len(h) >= 2)
-    meta = " · ".join(
-        str(v) for v in (doc.get("publisher"), doc.get("retrieved"), doc.get("file")) if v
-    )
-    parts = [f"# {doc['title']}", f"*{meta}*"]
-    if outline:
-        parts.append("**Sections**\n\n" + outline)
-    parts += ["---", text.strip()]
-    return "\n\n".join(parts)
-
-
-def article_rows(documents: dict[str, dict[str, Any]]) -> list[list[Any]]:
-    return [
-        [d.get("title") or doc_id, d.get("publisher") or "—", d.get("chunks", 0),
-         d.get("retrieved") or ""]
-        for doc_id, d in sorted(documents.items())
-    ]  # fmt: skip
-
-
-def article_list_markdown(documents: dict[str, dict[str, Any]]) -> str:
-    """The public list of articles: titles and publishers (the citations show them anyway)."""
-    lines = []
-    for doc_id, d in sorted(documents.items()):
-        publisher = f" — {_md_escape(d['publisher'])}" if d.get("publisher") else ""
-        lines.append(f"- **{_md_escape(d.get('title') or doc_id)}**{publisher}")
-    return "\n".join(lines)

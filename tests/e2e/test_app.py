@@ -72,10 +72,10 @@ def client(url):
 
 
 # -- the /ask API ----------------------------------------------------------------------
-def test_ask_returns_the_reply_dict_with_citations(client, bot) -> None:
+def test_ask_returns_the_public_reply_dict_with_citations(client, bot) -> None:
     result = client.predict(COST_QUESTION, "[]", api_name="/ask")
     assert isinstance(result, dict)
-    assert set(result) == set(bot.ask(COST_QUESTION).to_dict())
+    assert set(result) == set(bot.ask(COST_QUESTION).public_dict())
     assert result["citations"], result
     assert any("$700" in c["text"] for c in result["citations"])
     assert "[1]" in result["answer"]
@@ -83,10 +83,10 @@ def test_ask_returns_the_reply_dict_with_citations(client, bot) -> None:
 
 def test_ask_history_defaults_to_empty_and_feeds_follow_ups(client) -> None:
     plain = client.predict("Does it hurt?", api_name="/ask")
-    assert plain["query"] == "Does it hurt?"
+    assert plain["question"] == "Does it hurt?" and plain["context"] is None
     history = json.dumps([{"role": "user", "content": COST_QUESTION}])
     follow_up = client.predict("And how often?", history, api_name="/ask")
-    assert "context" in follow_up["query"], follow_up["query"]
+    assert follow_up["context"] == COST_QUESTION, follow_up
 
 
 @pytest.mark.parametrize(
@@ -223,8 +223,8 @@ def test_staff_handlers_check_the_session_flag(bot, built_settings, tmp_path) ->
     with pytest.raises(gr.Error):
         app.read_article("microneedling-benefits-guide", False)
     article = app.read_article("microneedling-benefits-guide", True)
-    assert article.startswith("# How to Understand the Benefits")
-    assert "## Mastering the Benefits" in article
+    assert article.startswith('<div class="sq-article"><h1>How to Understand the Benefits')
+    assert "<h2>Mastering the Benefits" in article
     assert "source_file:" not in article  # front matter is shown as a header, not raw
 
 
@@ -350,3 +350,99 @@ def test_answering_events_share_one_concurrency_limit(bot, built_settings, tmp_p
     assert [f.name for f in client.fns.values()] == ["api_ask"]
     public = {f.name for f in fns if f.api_visibility != "private"}
     assert public == {"api_ask"}
+
+
+# -- who the client is, who is staff, and when the app may start (issue 19) --------------------
+class FakeRequest:
+    def __init__(self, peer: str, forwarded: list[str] | None = None) -> None:
+        from starlette.datastructures import Headers
+
+        self.client = type("Client", (), {"host": peer})()
+        raw = [(b"x-forwarded-for", v.encode()) for v in forwarded or []]
+        self.headers = Headers(raw=raw)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "peer", "forwarded", "client"),
+    [
+        ((), "127.0.0.1", ["6.6.6.6"], "127.0.0.1"),  # no proxy trusted: the socket
+        (("10.0.0.0/8",), "192.0.2.1", ["6.6.6.6"], "192.0.2.1"),  # not from the proxy
+        (("10.0.0.0/8",), "10.1.2.3", ["6.6.6.6, 198.51.100.7"], "198.51.100.7"),
+        (("10.0.0.0/8",), "10.1.2.3", ["198.51.100.7, 10.9.9.9"], "198.51.100.7"),  # two proxies
+        (("10.0.0.0/8",), "10.1.2.3", ["6.6.6.6", "198.51.100.7:4711"], "198.51.100.7"),
+        (("10.0.0.0/8",), "10.1.2.3", ["[2001:db8::1]:443"], "2001:db8::1"),
+        (("10.0.0.0/8",), "10.1.2.3", [], "10.1.2.3"),  # the proxy itself asked
+        (("::1",), "::1", ["203.0.113.9"], "203.0.113.9"),
+    ],
+)
+def test_client_address_trusts_forwarded_for_only_from_listed_proxies(
+    proxies, peer, forwarded, client
+) -> None:
+    from assistant.web.ratelimit import ClientAddress
+
+    assert ClientAddress(proxies)(FakeRequest(peer, forwarded)) == client
+
+
+def test_a_typo_in_the_trusted_proxies_is_refused_at_start(monkeypatch) -> None:
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    monkeypatch.setenv("SKINQA_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")
+    assert Settings().trusted_proxies == ("10.0.0.0/8", "192.0.2.1")
+    monkeypatch.setenv("SKINQA_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
+    with pytest.raises(ValidationError, match=r"proxy\.local"):
+        Settings()
+
+
+def test_staff_credentials_in_an_authorization_header(built_settings) -> None:
+    import base64
+
+    from assistant.web.staff import check_authorization
+
+    settings = built_settings.model_copy(
+        update={
+            "staff_user": "staff",
+            "staff_password": SecretStr("pw: with colon"),
+            "staff_token": SecretStr("t0ken"),
+        }
+    )
+
+    def basic(text: str) -> str:
+        return "Basic " + base64.b64encode(text.encode()).decode()
+
+    assert check_authorization(settings, "Bearer t0ken")
+    assert check_authorization(settings, "bearer  t0ken ")
+    assert check_authorization(settings, basic("staff:pw: with colon"))
+    assert not check_authorization(settings, "Bearer t0ke")
+    assert not check_authorization(settings, basic("staff:pw"))
+    assert not check_authorization(settings, "Basic !!!")
+    assert not check_authorization(settings, "t0ken")
+    # Nothing configured: nothing matches, not even empty credentials.
+    assert not check_authorization(built_settings, "Bearer ")
+    assert not check_authorization(built_settings, basic(":"))
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "allow", "refused"),
+    [
+        ("127.0.0.1", {}, False, None),
+        ("localhost", {}, False, None),
+        ("::1", {}, False, None),
+        ("0.0.0.0", {}, False, "non-loopback address '0.0.0.0'"),
+        ("192.0.2.10", {}, False, "non-loopback address"),
+        ("0.0.0.0", {}, True, None),
+        ("127.0.0.1", {"trusted_proxies": ("10.0.0.1",)}, False, "a reverse proxy"),
+        ("0.0.0.0", {"staff_user": "s", "staff_password": SecretStr("p")}, False, None),
+        ("127.0.0.1", {"staff_user": "s"}, True, "SKINQA_STAFF_PASSWORD is empty or unset"),
+        ("127.0.0.1", {"staff_password": SecretStr("p")}, False, "SKINQA_STAFF_USER is empty"),
+    ],
+)
+def test_when_the_app_refuses_to_start(built_settings, host, extra, allow, refused) -> None:
+    from assistant.web.staff import exposure_problem
+
+    problem = exposure_problem(built_settings.model_copy(update=extra), host, allow)
+    if refused is None:
+        assert problem is None
+    else:
+        assert problem is not None and refused in problem

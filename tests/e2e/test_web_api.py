@@ -31,17 +31,21 @@ def url(bot, built_settings, tmp_path_factory) -> Iterator[str]:
         yield base
 
 
+QUESTION_NUMBER = "The question must be text (a JSON string), not a number."
+JSON = {"content-type": "application/json"}
+
+
 def ask(url: str, body: Any, **kwargs: Any) -> httpx.Response:
     return httpx.post(f"{url}/api/ask", json=body, timeout=60, **kwargs)
 
 
 # -- answers ---------------------------------------------------------------------------
-def test_a_question_gets_the_reply_dict_with_citations(url, bot) -> None:
+def test_a_question_gets_the_public_reply_dict_with_citations(url, bot) -> None:
     response = ask(url, {"question": COST_QUESTION, "history": []})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     reply = response.json()
-    expected = bot.ask(COST_QUESTION).to_dict()
+    expected = bot.ask(COST_QUESTION).public_dict()
     assert set(reply) == set(expected)
     assert reply["answer"] == expected["answer"]
     assert reply["outcome"] == "answer" and reply["lead"] == 1
@@ -49,25 +53,25 @@ def test_a_question_gets_the_reply_dict_with_citations(url, bot) -> None:
     assert reply["citations"][0]["n"] == 1
     assert reply["citations"][0]["doc_id"] == "womens-health-microneedling-basics"
     assert "a package of sessions can run you up to $700" in reply["citations"][0]["text"]
-    assert reply["abstained"] is False
-    assert reply["query"] == COST_QUESTION
+    assert reply["outcome"] == "answer"
+    assert reply["question"] == COST_QUESTION and reply["context"] is None
 
 
 def test_history_is_optional_and_feeds_follow_ups(url) -> None:
-    assert ask(url, {"question": "Does it hurt?"}).json()["query"] == "Does it hurt?"
+    assert ask(url, {"question": "Does it hurt?"}).json()["context"] is None
     assert ask(url, {"question": "Does it hurt?", "history": None}).status_code == 200
     history = [{"role": "user", "content": COST_QUESTION}, {"role": "assistant", "content": "…"}]
     follow_up = ask(url, {"question": "And how often?", "history": history}).json()
-    assert follow_up["query"] == f"And how often? (context: {COST_QUESTION})"
+    assert follow_up["context"] == COST_QUESTION
     # Malformed turns inside the list are ignored, as in the chat and Gradio's /ask.
     odd = ask(url, {"question": "Does it hurt?", "history": [1, {"role": "x"}]})
-    assert odd.status_code == 200 and odd.json()["query"] == "Does it hurt?"
+    assert odd.status_code == 200 and odd.json()["context"] is None
 
 
 def test_a_question_the_articles_do_not_cover_is_declined_not_an_error(url) -> None:
     response = ask(url, {"question": "What's the weather in Paris?"})
     assert response.status_code == 200
-    assert response.json()["abstained"] is True
+    assert response.json()["outcome"] == "declined"
     assert response.json()["citations"] == []
 
 
@@ -78,7 +82,8 @@ def test_a_question_the_articles_do_not_cover_is_declined_not_an_error(url) -> N
         ({"question": ""}, 400, EMPTY_MESSAGE),
         ({"question": " \n\t "}, 400, EMPTY_MESSAGE),
         ({"history": []}, 400, EMPTY_MESSAGE),
-        ({"question": 42}, 400, EMPTY_MESSAGE),
+        ({"question": 42}, 400, QUESTION_NUMBER),
+        ({"question": None}, 400, EMPTY_MESSAGE),
         ({"question": "Does it hurt?", "history": {"role": "user"}}, 400, HISTORY_MESSAGE),
         ({"question": "Does it hurt?", "history": "[]"}, 400, HISTORY_MESSAGE),
         (["Does it hurt?"], 400, BODY_MESSAGE),
@@ -93,7 +98,7 @@ def test_bad_input_is_a_clear_json_error(url, body: Any, status: int, message: s
 
 @pytest.mark.parametrize("content", [b"question=hi", b"", b"\xff\xfe{", b"[" * 100_000])
 def test_a_body_that_is_not_json_is_a_clear_json_error(url, content: bytes) -> None:
-    response = httpx.post(f"{url}/api/ask", content=content, timeout=30)
+    response = httpx.post(f"{url}/api/ask", content=content, headers=JSON, timeout=30)
     assert response.status_code == 400
     assert response.json() == {"error": BODY_MESSAGE}
 
@@ -122,7 +127,7 @@ def test_an_oversized_body_is_refused_before_it_is_parsed(url) -> None:
             yield b'{"role": "user", "content": "' + b"y" * 4000 + b'"},'
         yield b"{}]}"
 
-    response = httpx.post(f"{url}/api/ask", content=chunks(), timeout=30)
+    response = httpx.post(f"{url}/api/ask", content=chunks(), headers=JSON, timeout=30)
     assert response.request.headers["transfer-encoding"] == "chunked"
     assert response.status_code == 413
     assert response.json() == {"error": "The request body is too large."}
@@ -200,9 +205,76 @@ class FailingBot:
         return getattr(self._bot, name)
 
 
-def test_a_failure_is_a_500_with_a_plain_message(bot, built_settings, tmp_path) -> None:
+def test_a_failure_is_a_500_with_a_plain_message_and_a_request_id(
+    bot, built_settings, tmp_path, caplog
+) -> None:
     with running_app(FailingBot(bot), app_settings(built_settings, tmp_path)) as base:
         response = ask(base, {"question": COST_QUESTION})
     assert response.status_code == 500
-    assert response.json() == {"error": FAILED_MESSAGE}
+    request_id = response.headers["x-request-id"]
+    assert response.json() == {"error": FAILED_MESSAGE, "request_id": request_id}
     assert "Traceback" not in response.text and "index went away" not in response.text
+    # The log has the traceback under the same id.
+    logged = [r for r in caplog.records if request_id in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+
+
+# -- the guard around every route (issue 19) ---------------------------------------------
+def guarded_app():
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from assistant.web.guard import RequestGuard
+    from assistant.web.render import load_ui_text
+
+    async def boom(request):
+        raise RuntimeError("secret detail")
+
+    async def plain500(request):
+        return PlainTextResponse("Internal Server Error: secret detail", status_code=500)
+
+    async def fine(request):
+        return PlainTextResponse("ok")
+
+    routes = [Route("/boom", boom), Route("/plain500", plain500), Route("/fine", fine)]
+    return Starlette(routes=routes, middleware=[Middleware(RequestGuard, messages=load_ui_text())])
+
+
+def test_every_500_is_json_with_a_request_id_in_the_reply_and_the_log(caplog) -> None:
+    from starlette.testclient import TestClient
+
+    client = TestClient(guarded_app(), raise_server_exceptions=False)
+    for path in ("/boom", "/plain500"):
+        response = client.get(path)
+        assert response.status_code == 500
+        request_id = response.headers["x-request-id"]
+        assert response.json() == {
+            "error": "Sorry, something went wrong on the server. Please try again in a moment.",
+            "request_id": request_id,
+        }
+        assert "secret" not in response.text
+        assert any(request_id in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    fine = client.get("/fine")
+    assert fine.text == "ok" and len(fine.headers["x-request-id"]) == 12
+
+
+def test_the_staff_token_unlocks_the_details_and_wrong_ones_are_throttled(
+    bot, built_settings, tmp_path
+) -> None:
+    from pydantic import SecretStr
+
+    settings = app_settings(built_settings, tmp_path, staff_token=SecretStr("t" * 32))
+    question = {"question": COST_QUESTION}
+    with running_app(bot, settings) as base:
+        staff = ask(base, question, headers={"authorization": "Bearer " + "t" * 32})
+        wrong = [ask(base, question, headers={"authorization": "Bearer nope"}) for _ in range(11)]
+        # Over the throttle even the right token waits: guesses and it share one count.
+        throttled = ask(base, question, headers={"authorization": "Bearer " + "t" * 32})
+        public = ask(base, question)
+    assert staff.status_code == 200 and "retrieved" in staff.json()
+    assert [r.status_code for r in wrong] == [401] * 10 + [429]
+    assert wrong[0].headers["www-authenticate"] == 'Bearer realm="staff"'
+    assert throttled.status_code == 429
+    assert public.status_code == 200 and "retrieved" not in public.json()

@@ -160,10 +160,7 @@ def test_citation_checks_catch_dangling_markers_and_edited_quotes() -> None:
 
 
 def test_gate_failures_name_the_metric_and_the_baseline_drop() -> None:
-    good = {k: 1.0 for k in metrics.HIGHER_IS_BETTER} | {
-        "false_refusals": 0.0,
-        "forbidden_hits": 0.0,
-    }
+    good = {k: 1.0 for k in metrics.HIGHER_IS_BETTER} | {k: 0.0 for k in metrics.LOWER_IS_BETTER}
     assert metrics.gate_failures(good, good) == []
     worse = good | {"hit@5": 0.97, "false_refusals": 0.5}
     failures = metrics.gate_failures(worse, good)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -145,3 +146,92 @@ def test_an_index_of_the_previous_int8_model_is_refused_and_reembedded(workspace
     again = ingest(settings, lambda: embedder, model_id=model_id_for("onnx"))
     assert again.chunks_unchanged == 0  # no vector of the old model is reused
     assert again.embedded == first.embedded
+
+
+# -- the corpus boundary (issue 19) ----------------------------------------------------------
+def test_only_regular_files_of_the_corpus_folder_are_read(tmp_path: Path) -> None:
+    import os
+
+    from assistant.ingest.corpus import load_corpus
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    os.mkfifo(corpus / "pipe.md")  # opened plainly, a FIFO would block ingest for ever
+    os.link(corpus / "microneedling-benefits-guide.md", tmp_path / "elsewhere.md")
+    (corpus / "folder.md").mkdir()
+    docs, errors = load_corpus(corpus)
+    reasons = {Path(e.path).name: e.reason for e in errors}
+    assert reasons == {
+        "folder.md": "is a folder; only regular files are read",
+        "pipe.md": "is a FIFO; only regular files are read",
+        "microneedling-benefits-guide.md": "has 2 hard links, so it may be a file from outside "
+        "the corpus folder; copy it in instead",
+    }
+    assert len(docs) == 4
+
+
+def test_the_allowlist_admits_only_vetted_files(tmp_path: Path) -> None:
+    import hashlib
+
+    from assistant.ingest.allowlist import Allowlist
+    from assistant.ingest.corpus import load_corpus
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "stray.md").write_text("# Stray\n\nUnvetted text.\n", "utf-8")
+    basics = "womens-health-microneedling-basics.md"
+    digest = hashlib.sha256((corpus / basics).read_bytes()).hexdigest()
+    listing = tmp_path / "vetted.sha256"
+    listing.write_text(
+        "# vetted by the medical lead\n"
+        f"{digest}  {basics}\n"
+        f"{'0' * 64} *at-home-micro-needling-kerry-benjamin.md\n"
+        "dermaroller-micro-needling-intro.md\n"
+        "gone.md\n",
+        "utf-8",
+    )
+    docs, errors = load_corpus(corpus, allowlist=Allowlist.read(listing))
+    assert {d.id for d in docs} == {"womens-health-microneedling-basics", DERMAROLLER}
+    reasons = {Path(e.path).name: e.reason for e in errors}
+    assert reasons["stray.md"] == "is not in the allow-list vetted.sha256"
+    assert reasons["microneedling-benefits-guide.md"] == "is not in the allow-list vetted.sha256"
+    assert reasons["at-home-micro-needling-kerry-benjamin.md"].startswith(
+        "differs from the version vetted in vetted.sha256 (SHA-256 "
+    )
+    assert reasons["gone.md"] == "is listed in vetted.sha256 but absent"
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        ("../outside.md\n", "line 1: '../outside.md' is not a file name in the corpus folder"),
+        ("a.md\na.md\n", "line 2: 'a.md' is listed twice"),
+        ("# nothing\n", "it lists no files"),
+    ],
+)
+def test_a_malformed_allowlist_stops_ingest(workspace, tmp_path: Path, content, detail) -> None:
+    from assistant.errors import CorpusAllowlistError
+
+    settings, _, _, calls = workspace
+    listing = tmp_path / "vetted.sha256"
+    listing.write_text(content, "utf-8")
+    settings = settings.model_copy(update={"corpus_allowlist": listing})
+    with pytest.raises(CorpusAllowlistError, match=re.escape(detail)):
+        ingest(settings, lambda: None, model_id="unused")  # type: ignore[arg-type, return-value]
+    assert calls["n"] == 0 and not (settings.index_path / "builds").exists()
+
+
+def test_ingest_reads_the_allowlist_setting(tmp_path: Path, embedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / f"{DERMAROLLER}.md", corpus)
+    (corpus / "stray.md").write_text("# Stray\n\nUnvetted microneedling text.\n", "utf-8")
+    listing = tmp_path / "vetted.sha256"
+    listing.write_text(f"{DERMAROLLER}.md\n", "utf-8")
+    settings = make_settings(tmp_path / "data", corpus_dir=corpus, corpus_allowlist=listing)
+    summary = ingest(settings, lambda: embedder, model_id=embedder.model_id)
+    assert summary.added == [DERMAROLLER]
+    assert summary.skipped == [f"{corpus / 'stray.md'}: is not in the allow-list vetted.sha256"]
+
+
+DERMAROLLER = "dermaroller-micro-needling-intro"

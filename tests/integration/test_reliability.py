@@ -201,12 +201,12 @@ def break_chunks(build: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "error", "detail"),
     [
-        (break_vectors, IndexCorruptError, "unreadable index file"),
+        (break_vectors, IndexCorruptError, "vectors.npy has 200 bytes, the manifest recorded"),
         (break_bm25, IndexCorruptError, "missing file"),
         (break_model, IndexMismatchError, "some-other-model"),
         (break_chunker, IndexMismatchError, "chunker version: the index has '0'"),
         (break_chroma, IndexCorruptError, "Chroma"),
-        (break_chunks, IndexCorruptError, "unreadable index file"),
+        (break_chunks, IndexCorruptError, "chunks.jsonl has 17 bytes, the manifest recorded"),
     ],
 )
 def test_broken_index_is_refused_with_the_rebuild_command(
@@ -316,3 +316,84 @@ def test_instructions_inside_a_document_are_only_ever_quoted(tmp_path: Path, emb
 def test_vectors_are_normalised_for_cosine_space(bot) -> None:
     norms = np.linalg.norm(bot.index.vectors, axis=1)
     assert np.allclose(norms, 1.0, atol=1e-3)
+
+
+# -- 6. integrity: what the manifest records, checked on load ------------------------------
+
+
+def rewrite_manifest(build: Path, change) -> None:
+    manifest = json.loads((build / "manifest.json").read_text())
+    change(manifest)
+    (build / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        (lambda m: m.pop("files"), "'files' must be an object"),
+        (lambda m: m["chunk_text_sha256"].pop(), "'chunk_text_sha256' must list one SHA-256 per"),
+        (lambda m: m.update(total_chunks="81"), "'total_chunks' must be a whole number"),
+        (lambda m: m.update(build_id="other"), "'build_id' is 'other'"),
+        (
+            lambda m: next(iter(m["documents"].values())).update(file="../../etc/passwd"),
+            "'file' must be a file name in the corpus folder",
+        ),
+        (lambda m: m["files"].pop("vectors.npy"), "vectors.npy is in the build but not in"),
+        (lambda m: m.update(documents=[]), "'documents' must be an object"),
+    ],
+)
+def test_a_malformed_manifest_is_a_named_error(copied, embedder, change, detail) -> None:
+    settings, build = copied
+    rewrite_manifest(build, change)
+    with pytest.raises(IndexCorruptError, match=re.escape(detail)) as info:
+        Assistant.load(settings, embedder=embedder)
+    assert "python ingest.py --rebuild" in str(info.value)
+
+
+def test_a_file_added_to_a_build_is_refused(copied, embedder) -> None:
+    settings, build = copied
+    (build / "bm25" / "extra.json").write_text("{}")
+    with pytest.raises(IndexCorruptError, match=r"bm25/extra\.json is in the build but not in"):
+        Assistant.load(settings, embedder=embedder)
+
+
+def test_vectors_changed_inside_chroma_are_refused(copied, embedder) -> None:
+    from assistant.index import vectors
+
+    settings, build = copied
+    manifest = json.loads((build / "manifest.json").read_text())
+    collection = vectors.chroma_client(settings, build).get_collection(manifest["collection"])
+    first = collection.get(limit=1, include=["embeddings"])
+    flipped = -np.asarray(first["embeddings"][0], dtype=np.float32)
+    collection.update(ids=first["ids"], embeddings=[flipped.tolist()])
+    with pytest.raises(IndexCorruptError, match=r"vectors Chroma holds differ from vectors\.npy"):
+        LoadedIndex.open(settings, embedder.model_id)
+
+
+def test_a_large_build_is_checked_in_the_background_and_stops_answering(copied, embedder) -> None:
+    settings, build = copied
+    path = build / "bm25" / "data.csc.index.npy"  # BM25 weights: still loads when changed
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 0x01  # same size, other content
+    path.write_bytes(bytes(raw))
+    with pytest.raises(IndexCorruptError, match=r"data\.csc\.index\.npy does not match"):
+        LoadedIndex.open(settings, embedder.model_id)
+    # Past the eager limit the build opens at once; the check runs in the background,
+    # and once it has found the change, the build answers nothing more.
+    index = LoadedIndex.open(settings, embedder.model_id, eager_verify_bytes=0)
+    assert index.verification.done.wait(30)
+    with pytest.raises(IndexCorruptError, match=r"data\.csc\.index\.npy does not match"):
+        index.sentence_matrix(0)
+
+
+def test_ingest_never_reuses_vectors_from_a_changed_build(copied, embedder) -> None:
+    settings, build = copied
+    path = build / "vectors.npy"
+    raw = path.read_bytes()
+    header = raw.index(b"\n") + 1
+    path.write_bytes(raw[:header] + bytes(len(raw) - header))  # zeroed, same size
+    summary = ingest(settings, lambda: embedder, model_id=embedder.model_id)
+    assert any("vectors.npy does not match" in n for n in summary.notices), summary.notices
+    assert summary.build != build.name and summary.embedded > summary.total_chunks == 81
+    bot = Assistant.load(settings, embedder=embedder)
+    assert not bot.ask("What is the price of a microneedling package?").abstained

@@ -143,7 +143,10 @@ def test_corpus_loading_skips_hidden_other_and_duplicate_files(tmp_path):
     (tmp_path / "c.txt").write_text("Title C\n\nText C.\n", "utf-8")
     docs, errors = load_corpus(tmp_path)
     assert [d.id for d in docs] == ["same", "c"]
-    assert [str(e) for e in errors] == [f"{tmp_path / 'b.md'}: duplicate id 'same' (also a.md)"]
+    assert [str(e) for e in errors] == [
+        f"{tmp_path / 'b.md'}: duplicate id 'same': already used by a.md, which keeps it; "
+        "give this file its own id in its front matter or rename it"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_a_matching_manifest_has_no_mismatch() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("format", 0, "index format: the index has 0, this assistant uses 1"),
+        ("format", 0, f"index format: the index has 0, this assistant uses {layout.INDEX_FORMAT}"),
         ("model_id", "other@torch", "embedding model: the index has 'other@torch'"),
         ("chunker_version", "1", "chunker version: the index has '1'"),
         ("chunk_max_chars", 300, "chunk size: the index has 300, this assistant uses 700"),
@@ -71,9 +71,12 @@ def test_publish_names_the_live_build(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file
 
 
-def test_an_empty_pointer_names_no_build(tmp_path: Path) -> None:
+def test_an_empty_pointer_is_a_named_error_and_no_pointer_no_build(tmp_path: Path) -> None:
+    from assistant.errors import IndexCorruptError
+
     (tmp_path / layout.CURRENT).write_text("\n", "utf-8")
-    assert layout.current_build(tmp_path) is None
+    with pytest.raises(IndexCorruptError, match="does not name a build"):
+        layout.current_build(tmp_path)
     assert layout.current_build(tmp_path / "no-such-folder") is None
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.web.ratelimit import RateLimiter, client_key
+from assistant.web.ratelimit import ClientAddress, RateLimiter
 
 
 def test_sliding_window_limiter() -> None:
@@ -61,6 +61,10 @@ def test_the_key_is_the_address_the_server_sees() -> None:
     request = SimpleNamespace(
         client=SimpleNamespace(host="10.0.0.7"), headers={"x-forwarded-for": "1.2.3.4"}
     )
+    client_key = ClientAddress()
     assert client_key(request) == "10.0.0.7"  # a forwarded-for header is not trusted
     assert client_key(SimpleNamespace(client=None)) == "unknown"
     assert client_key(None) == "unknown"
+    # Behind a listed proxy, the right-most hop the proxy did not add is the client.
+    proxied = ClientAddress(["10.0.0.0/8"])
+    assert proxied(request) == "1.2.3.4"
