@@ -239,6 +239,8 @@ def typo_of(word: str, spellings: frozenset[str]) -> str | None:
         return None
     limit = 1 if len(word) < 6 else 2
     for spelling in spellings:
+        if spelling.endswith("ing") and word == spelling[:-1]:
+            return spelling  # chat drops a final g: "breakin out"
         if spelling[0] != word[0] or spelling[-1] != word[-1]:
             continue
         if edit_distance(word, spelling, limit) <= limit:

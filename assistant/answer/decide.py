@@ -79,9 +79,10 @@ def decide(
     if not s.domain and s.similarity < t.off_topic_similarity:
         return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
     if not s.key_known and s.unknown_share >= t.uncovered_share:
-        # Something close may still help ("toner" is near the articles' "acids");
-        # with nothing close, it is outside the articles.
-        if related and s.similarity >= t.gate_min_similarity:
+        # Something close may still help ("toner" is near the articles' "acids"), and a
+        # question about skin care gets the closest passages; otherwise it is outside.
+        near = s.similarity >= (t.related_similarity if s.domain else t.gate_min_similarity)
+        if related and near:
             return verdict(Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
         return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if not related:

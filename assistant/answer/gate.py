@@ -178,7 +178,8 @@ def assess(
         unknown_terms=tuple(unknown),
         unknown_share=unknown_share,
         key_known=key is None or key in vocabulary.df,
-        domain=bool(_DOMAIN.search(question)) or vocabulary.df.get(key or "", 0) > 1,
+        domain=bool(_DOMAIN.search(f"{question} {follow_up or ''}"))
+        or vocabulary.df.get(key or "", 0) > 1,
         other_subject=other_subject(question),
         weights=weights,
     )

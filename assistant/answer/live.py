@@ -69,13 +69,14 @@ class LiveIndex:
         if now - self._checked < min_interval:
             return False
         self._checked = now
-        live = layout.current_build(self.settings.index_path)
-        if live is None or live == self.current.index.build:
-            return False
         try:
+            live = layout.current_build(self.settings.index_path)
+            if live is None or live == self.current.index.build:
+                return False
             index = LoadedIndex.open(self.settings, self.embedder.model_id, self.tuning)
         except AssistantError as err:
-            log.warning("not switching to build %s: %s", live.name, err)
+            # A damaged pointer or build: keep answering from the build in use.
+            log.warning("not switching builds: %s", err)
             return False
         self.current = Snapshot.bind(index, self.tuning, self.embedder, self.analyzer)
         log.info("switched to index build %s", index.build.name)

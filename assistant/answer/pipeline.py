@@ -99,7 +99,12 @@ class Assistant:
         ``assistant.load`` also adds the LLM generator when the settings ask for one.
         """
         settings = settings or Settings()
-        index = LoadedIndex.open(settings, model_id_for(settings.embed_backend), tuning)
+        # The index must match the embedder that will read queries: the given one, or the
+        # settings' backend (known without loading the model, so a mismatch fails fast).
+        model_id = (
+            embedder.model_id if embedder is not None else model_id_for(settings.embed_backend)
+        )
+        index = LoadedIndex.open(settings, model_id, tuning)
         if embedder is None:
             embedder = make_embedder(
                 settings.embed_backend,

@@ -226,7 +226,10 @@ class QueryReader:
         if kind is not None:
             return Query(message, message=message, small_talk=kind)
         question, background = self.core(message)
-        context = self._context(history) if self.is_follow_up(question) else None
+        context = None
+        if self.is_follow_up(question):
+            # What it leans on: the conversation, or the rest of its own long message.
+            context = self._context(history) or background[-MAX_CONTEXT_CHARS:] or None
         return Query(question, context=context, message=message, background=background)
 
     def leaning(self, query: Query, history: Sequence[dict[str, str]]) -> Query | None:

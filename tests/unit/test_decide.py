@@ -44,9 +44,16 @@ def test_a_safety_question_is_answered_by_its_caution() -> None:
 
 
 def test_an_unknown_key_subject_is_declined_as_uncovered() -> None:
-    uncovered = Signals(0.45, 0.2, "insur", key_known=False, unknown_share=0.8, domain=True)
+    uncovered = Signals(0.45, 0.2, "insur", key_known=False, unknown_share=0.8, domain=False)
     verdict = decide(uncovered, T)
     assert (verdict.outcome, verdict.reason) == (Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
+
+
+def test_an_unknown_key_word_in_a_skin_care_question_gets_related_passages() -> None:
+    toner = Signals(0.45, 0.2, "toner", key_known=False, unknown_share=0.8, domain=True)
+    verdict = decide(toner, T)
+    assert (verdict.outcome, verdict.reason) == (Outcome.RELATED, Reason.UNCOVERED_SUBJECT)
+    assert decide(toner, T, related=False).outcome is Outcome.DECLINED
 
 
 def test_a_question_outside_the_domain_with_nothing_close_is_off_topic() -> None:

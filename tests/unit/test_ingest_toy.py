@@ -159,3 +159,16 @@ def test_a_bad_file_is_skipped_and_the_rest_ingested(settings: Settings, toy_emb
     summary = run(settings, toy_embedder)
     assert sorted(summary.added) == DOCS
     assert summary.skipped == [f"{settings.corpus_dir / 'broken.md'}: is not valid UTF-8 (byte 3)"]
+
+
+def test_a_damaged_pointer_while_serving_keeps_the_build_in_use(settings: Settings) -> None:
+    from assistant import Assistant
+
+    embedder = ToyEmbedder()
+    run(settings, embedder)
+    bot = Assistant.load(settings, embedder=embedder)
+    build = bot.index.build
+    (settings.index_path / layout.CURRENT).write_bytes(b"\xff\xfe")
+    assert bot.refresh(min_interval=0) is False
+    assert bot.index.build == build
+    assert bot.ask("how long does the redness last?").answer
