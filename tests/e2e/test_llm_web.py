@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from assistant.answer.pipeline import Assistant
 from assistant.llm import LLMGenerator
@@ -21,6 +22,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 QUESTION = "Does it hurt?"
+STAFF_TOKEN = "a-staff-token-for-the-llm-web-test"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,18 @@ def test_markup_never_reaches_the_json_api(
     )
     llm_bot = Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
     fake.push(numbered(MARKED + " <img src=x onerror=alert(1)>", "without any numbing"))
-    with running_app(llm_bot, app_settings(built_settings, tmp_path)) as url:
-        reply = httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=60).json()
+    # The staff view: the public one has no ``generator`` or ``dropped`` fields.
+    settings = app_settings(built_settings, tmp_path, staff_token=SecretStr(STAFF_TOKEN))
+    staff = {"authorization": f"Bearer {STAFF_TOKEN}"}
+    with running_app(llm_bot, settings) as url:
+        public = httpx.post(f"{url}/api/ask", json={"question": QUESTION}, timeout=60).json()
+        fake.push(numbered(MARKED + " <img src=x onerror=alert(1)>", "without any numbing"))
+        reply = httpx.post(
+            f"{url}/api/ask", json={"question": QUESTION}, headers=staff, timeout=60
+        ).json()
+    assert "generator" not in public and "dropped" not in public
+    for field in ("answer", "body"):
+        assert "<" not in public[field] and "alert" not in public[field]
     assert reply["generator"] == "llm"
     assert "without any numbing solution." in reply["answer"]
     for field in ("answer", "body"):
