@@ -63,6 +63,10 @@ class Tuning:
 
     # -- composing ----------------------------------------------------------------------
     sentence_min_similarity: float = 0.35  # min cosine to quote a unit
+    # ... when it holds the asked-for value and every topic term of the question: its
+    # other words (a source, an aside) pull it away (2026-12-02, every set; see
+    # docs/answers.md).
+    evidence_whole_similarity: float = 0.25
     # A unit's score: relevance + shared_terms_weight * shared rare terms
     # + chunk_weight * the chunk's dense similarity - aside_penalty for a writer's aside.
     shared_terms_weight: float = 0.3

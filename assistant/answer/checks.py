@@ -123,12 +123,20 @@ class AnswerChecks:
     """What a question asks for, checked against the sentences that would answer it."""
 
     def __init__(
-        self, types: AnswerTypes, analyzer: Analyzer, *, min_similarity: float, min_share: float
+        self,
+        types: AnswerTypes,
+        analyzer: Analyzer,
+        *,
+        min_similarity: float,
+        min_share: float,
+        whole_similarity: float | None = None,
     ) -> None:
         self.types = types
         self.analyzer = analyzer
         self.min_similarity = min_similarity  # a sentence this close may be quoted
         self.min_share = min_share  # of the question's topic terms, as the gate's coverage
+        # ... and one holding the value and every topic term from this close on
+        self.whole_similarity = min_similarity if whole_similarity is None else whole_similarity
 
     def reads_weights(self, question: str) -> bool:
         """Whether checking this question reads the gate's term weights."""
@@ -143,7 +151,11 @@ class AnswerChecks:
         kind: AnswerType | None = None,
     ) -> Candidate | None:
         """The best retrieved sentence holding a value of the kind the question asks for,
-        about its key term and sharing ``min_share`` of its topic terms, if any."""
+        about its key term and sharing ``min_share`` of its topic terms, if any.
+
+        A sentence that holds the value and every topic term may be less close: what it
+        adds ("According to Realself.com, the largest online cosmetic surgery community,
+        a package ... $700") pulls its vector away from the question, not its answer."""
         kind = kind or self.types.evidence_for(question)
         if kind is None or signals.coverage < self.min_share:
             return None
@@ -151,13 +163,23 @@ class AnswerChecks:
         key = key_term(topic, known)
         if key is None:
             return None
-        for cand in pool:
-            if cand.similarity < self.min_similarity or not holds(kind, cand, key, self.analyzer):
-                continue
-            terms = self.analyzer.passage_terms(f"{cand.chunk.section} {cand.sentence.text}")
-            if overlap(terms, topic) >= self.min_share:
-                return cand
-        return None
+        shares = [
+            (
+                cand,
+                overlap(
+                    self.analyzer.passage_terms(f"{cand.chunk.section} {cand.sentence.text}"), topic
+                ),
+            )
+            for cand in pool
+            if cand.similarity >= self.whole_similarity and holds(kind, cand, key, self.analyzer)
+        ]
+        close = (
+            c
+            for c, share in shares
+            if c.similarity >= self.min_similarity and share >= self.min_share
+        )
+        whole = (c for c, share in shares if share >= 1.0 - 1e-9)
+        return next(close, None) or next(whole, None)
 
     def complete(
         self,

@@ -71,6 +71,7 @@ class Responder:
             analyzer,
             min_similarity=tuning.sentence_min_similarity,
             min_share=tuning.gate_min_coverage,
+            whole_similarity=tuning.evidence_whole_similarity,
         )
         # Embeddings of fixed texts from the data files (the safety topics' queries),
         # computed on first use: they depend only on the model, never on a question.
