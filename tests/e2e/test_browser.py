@@ -218,6 +218,41 @@ def test_answer_leads_with_its_passage_and_folds_the_rest(
     shoot(page, output_dir, f"client-answer-{device}.png", docs_name=f"client-{device}.png")
 
 
+def touch_target(control: Locator) -> tuple[float, float]:
+    """The control's width and height, with the ``::after`` that enlarges a small one."""
+    w, h = control.evaluate(
+        """el => { const r = el.getBoundingClientRect(); const a = getComputedStyle(el, '::after');
+             const px = (v) => parseFloat(v) || 0;
+             if (a.content === 'none' || a.position !== 'absolute') return [r.width, r.height];
+             return [Math.max(r.width, r.width - px(a.left) - px(a.right)),
+                     Math.max(r.height, r.height - px(a.top) - px(a.bottom))]; }"""
+    )
+    return float(w), float(h)
+
+
+def test_an_answers_controls_are_touch_targets_of_44_px_on_a_phone(
+    browser: Browser, url: str
+) -> None:
+    page = open_page(browser, url, "phone")
+    answer = ask(page, HURT)
+    answer.locator(".sq-more summary").click()
+    answer.locator(".sq-lead .sq-chip").first.click()  # an open passage: close and link
+    urgent = ask(page, URGENT)  # with the clinic's contact route
+    controls = [
+        c
+        for card in (answer, urgent)
+        for c in card.locator("button:visible, a:visible, summary:visible").all()
+    ]
+    kinds = {c.evaluate("el => el.className || el.tagName") for c in controls}
+    for kind in ("sq-chip", "sq-vote", "sq-ask", "sq-passage-close", "sq-passage-link"):
+        assert kind in kinds, f"no {kind} on the cards"
+    for control in controls:
+        width, height = touch_target(control)
+        assert width >= 44 and height >= 44, (control.evaluate("el => el.outerHTML"), width, height)
+    assert no_horizontal_scroll(page)
+    page.context.close()
+
+
 def test_a_marker_chip_opens_its_passage_in_place(
     page: Page, device: str, output_dir: Path
 ) -> None:
