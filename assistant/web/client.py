@@ -27,8 +27,8 @@ KEPT_TURNS = 60  # turns kept in the browser's storage
 # Keys of ui.yaml the script itself shows.
 SCRIPT_TEXT = (
     "typing", "queued", "queue_full", "chat_offline", "chat_error", "chat_retry",
-    "chat_reconnected", "chat_waiting", "chat_not_sent", "you_label", "feedback_failed",
-    "rate_limited",
+    "chat_reconnected", "chat_waiting", "chat_interrupted", "retry_first", "chat_not_sent",
+    "you_label", "feedback_failed",
 )  # fmt: skip
 
 

@@ -391,6 +391,40 @@ def test_typing_during_an_answer_is_kept_and_a_second_send_is_queued(
     page.context.close()
 
 
+def test_questions_a_reload_left_unanswered_are_kept_and_one_retry_sends_them(
+    browser: Browser, slow_url: str, device: str
+) -> None:
+    page = open_page(browser, slow_url, device)
+    makeup = "Can I wear makeup after microneedling?"
+    send(page, HURT)
+    send(page, makeup)
+    expect(page.locator(".sq-user-status").last).to_have_text("Waiting for the answer above…")
+    page.reload()  # before either is answered
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    expect(page.locator(".sq-user-text")).to_have_text([HURT, makeup])
+    expect(page.locator(".sq-user-status")).to_have_text(["Not sent yet", "Not sent yet"])
+    error = page.locator(".sq-error")
+    expect(error).to_have_count(1)
+    expect(error).to_contain_text("not answered before the page was closed")
+    # A new question is refused until then, visibly, and its text stays in the box.
+    send(page, "Who should avoid microneedling?")
+    expect(page.locator(".sq-hint")).to_have_text(
+        "Please retry the unanswered question above first, or start a new chat."
+    )
+    expect(page.locator("#sq-input")).to_have_value("Who should avoid microneedling?")
+    error.get_by_role("button", name="Retry").click()
+    expect(answers(page)).to_have_count(2, timeout=30_000)
+    turns = page.locator(".sq-turn")
+    expect(turns.nth(0).locator(".sq-lead")).to_contain_text("There is typically no pain")
+    expect(turns.nth(1).locator(".sq-answer")).to_contain_text("makeup")
+    expect(page.locator(".sq-user-status:visible")).to_have_count(0)
+    expect(page.locator(".sq-error")).to_have_count(0)
+    page.reload()  # and both answers are kept
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    expect(answers(page)).to_have_count(2)
+    page.context.close()
+
+
 def test_llm_mode_streams_with_a_typing_indicator(
     browser: Browser, bot: Any, app_settings: Any, device: str, output_dir: Path
 ) -> None:
@@ -537,6 +571,9 @@ def test_server_stopped_shows_one_inline_error_then_retry_recovers(
             "How often should I have microneedling sessions?"
         )
         page.locator("#sq-input").fill("typed while offline")
+        page.locator("#sq-input").press("Enter")  # refused visibly, the text kept
+        expect(page.locator(".sq-hint")).to_contain_text("Waiting for the connection")
+        expect(page.locator("#sq-input")).to_have_value("typed while offline")
         shoot(page, output_dir, f"client-offline-{device}.png")
         served, _ = launch(bot, app_settings, "127.0.0.1", port)
         expect(page.locator(".sq-send")).to_be_enabled(timeout=20_000)

@@ -154,8 +154,11 @@ function renderAll() {
     if (turn.status === "done") showCard(turn);
     else turn.status = "failed"; // pending when the page was closed: not sent
   }
+  // Questions not answered before the page closed: kept, each marked, one Retry sends
+  // them all in order.
   const unsent = state.turns.filter((t) => t.status === "failed");
-  if (unsent.length) showError(unsent[0], T.chat_error, false);
+  unsent.forEach((t) => setStatus(t, T.chat_not_sent));
+  if (unsent.length) showError(unsent[0], T.chat_interrupted, false);
   if (state.draft && !input.value) input.value = state.draft;
   autosize();
   const cards = turnsBox.querySelectorAll(".sq-answer");
@@ -180,7 +183,8 @@ function shownChips() {
 function submit(question) {
   const q = (question || "").trim();
   if (!q) return false;
-  if (offline || failed) { input.focus(); return false; }
+  // Refused, never silently: the text stays in the box.
+  if (offline || failed) { hint(offline ? T.chat_waiting : T.retry_first); input.focus(); return false; }
   if (busy && queue.length >= cfg.max_queue) { hint(T.queue_full); return false; }
   const turn = { key: newKey(), q, status: "pending" };
   state.turns.push(turn);
@@ -334,9 +338,12 @@ function retry() {
   if (!turn || offline) return;
   failed = null;
   root.querySelectorAll(".sq-error").forEach((e) => e.remove());
-  turn.status = "pending";
+  // The failed question first, then any other left unsent by a reload, ahead of those
+  // still waiting in the queue.
+  const unsent = [turn, ...state.turns.filter((t) => t !== turn && t.status === "failed")];
+  unsent.forEach((t, i) => { t.status = "pending"; setStatus(t, i ? T.queued : ""); });
   save();
-  queue.unshift(turn);
+  queue.unshift(...unsent);
   pump();
 }
 
