@@ -310,7 +310,7 @@ def test_each_new_answer_is_scrolled_into_view_after_five_turns(page: Page) -> N
         "How often should I have microneedling sessions?",
         "Who should avoid microneedling?",
         "Can I wear makeup after microneedling?",
-        "How much does microneedling cost?",
+        "What does a microneedling session cost?",
     ]
     for i, question in enumerate(questions):
         answer = ask(page, question)
@@ -491,7 +491,7 @@ def test_contact_route_on_a_decline_and_on_an_urgent_note(
 def test_feedback_is_inline_with_a_pressed_state(page: Page, app_settings: Any) -> None:
     feedback = Path(app_settings.feedback_file)
     before = feedback.read_text("utf-8").splitlines() if feedback.exists() else []
-    first = ask(page, "How much does microneedling cost?")
+    first = ask(page, "What does a microneedling session cost?")
     second = ask(page, HURT)
     up = first.get_by_role("button", name="Helpful", exact=True)
     up.click()
@@ -513,7 +513,7 @@ def test_feedback_is_inline_with_a_pressed_state(page: Page, app_settings: Any) 
         ("vote", "up"), ("vote", "down"), ("comment", "down"),
     ]  # fmt: skip
     assert records[2]["comment"] == "The price may be out of date."
-    assert records[2]["question"] == "How much does microneedling cost?"
+    assert records[2]["question"] == "What does a microneedling session cost?"
 
 
 # -- storage, errors and recovery --------------------------------------------------------
