@@ -225,7 +225,11 @@ def card_html(reply: dict[str, Any], parts: CardParts, t: dict[str, Any]) -> str
         body = f'<div class="sq-decline">{body}</div>'
     contact = contact_html(parts.contact, parts.clinic, t) if parts.contact else ""
     # A booking request or an urgent note: the clinic first; otherwise after the answer.
-    first = parts.contact in ("booking", "urgent")
+    # A health question's caution comes before any booking box ("pregnant: can I keep my
+    # appointment and book another?").
+    first = parts.contact == "urgent" or (
+        parts.contact == "booking" and reply.get("reason") != "caution"
+    )
     passages = "".join(passage_html(p, parts.answer_id, t) for p in parts.passages)
     sections = [
         *head,

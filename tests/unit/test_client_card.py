@@ -108,3 +108,30 @@ def test_short_section_names() -> None:
         )
         == "Post-Treatment Care › No Makeup (Initially)"
     )
+
+
+def test_a_visit_only_mentioned_is_no_booking_request() -> None:
+    from assistant.web.clinic import Handoff
+
+    handoff = Handoff.from_package()
+    assert handoff.kind("I'm on antibiotics, is it ok to keep my appointment next week?") is None
+    assert handoff.kind("what should I do the night before my appointment") is None
+    assert handoff.kind("can I make an appointment for a consultation?") == "booking"
+    assert handoff.kind("any appointments available on saturday") == "booking"
+
+
+def test_a_caution_comes_before_the_booking_box() -> None:
+    from assistant.web.card import CardParts, card_html
+    from assistant.web.clinic import Clinic
+    from assistant.web.render import load_ui_text
+
+    clinic = Clinic.load()
+    parts = CardParts("a1", [], [], "booking", clinic)
+
+    def order(reason: str) -> bool:
+        reply = {"outcome": "answer", "reason": reason, "lead": None, "body": "THE ANSWER"}
+        html = card_html(reply, parts, load_ui_text())
+        return html.index(clinic.phone) < html.index("THE ANSWER")
+
+    assert order("answered")  # "can I book for Thursday?": the clinic first
+    assert not order("caution")  # a health question: its caution first, then the clinic
