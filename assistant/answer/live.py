@@ -19,6 +19,7 @@ from ..index.vocabulary import Vocabulary
 from ..settings import Settings
 from ..tuning import Tuning
 from .retrieve import HybridRetriever
+from .spelling import Speller, article_words
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,23 @@ class Snapshot:
     index: LoadedIndex
     vocabulary: Vocabulary
     retriever: HybridRetriever
+    speller: Speller
 
     @classmethod
     def bind(
-        cls, index: LoadedIndex, tuning: Tuning, embedder: Embedder, analyzer: Analyzer
+        cls,
+        index: LoadedIndex,
+        tuning: Tuning,
+        embedder: Embedder,
+        analyzer: Analyzer,
+        common_words: frozenset[str] = frozenset(),
     ) -> Snapshot:
+        """``common_words``: words a client may write that no article uses (never
+        corrected into an article word; see ``spelling``)."""
         vocabulary = Vocabulary(analyzer, index.chunks)
         retriever = HybridRetriever(index, embedder, tuning, correct=vocabulary.corrected)
-        return cls(index, vocabulary, retriever)
+        speller = Speller(article_words(index.chunks, analyzer.canonical), common_words)
+        return cls(index, vocabulary, retriever, speller)
 
 
 class LiveIndex:
@@ -54,12 +64,14 @@ class LiveIndex:
         index: LoadedIndex,
         embedder: Embedder,
         analyzer: Analyzer,
+        common_words: frozenset[str] = frozenset(),
     ) -> None:
         self.settings = settings
         self.tuning = tuning
         self.embedder = embedder
         self.analyzer = analyzer
-        self.current = Snapshot.bind(index, tuning, embedder, analyzer)
+        self.common_words = common_words
+        self.current = Snapshot.bind(index, tuning, embedder, analyzer, common_words)
         self._checked = time.monotonic()
 
     def refresh(self, min_interval: float = 1.0) -> bool:
@@ -78,6 +90,8 @@ class LiveIndex:
             # A damaged pointer or build: keep answering from the build in use.
             log.warning("not switching builds: %s", err)
             return False
-        self.current = Snapshot.bind(index, self.tuning, self.embedder, self.analyzer)
+        self.current = Snapshot.bind(
+            index, self.tuning, self.embedder, self.analyzer, self.common_words
+        )
         log.info("switched to index build %s", index.build.name)
         return True
