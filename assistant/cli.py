@@ -56,7 +56,7 @@ def ingest_main(argv: list[str]) -> int:
             settings.embed_backend,
             settings.model_path,
             settings.embed_batch_size,
-            settings.data_dir / "models",
+            settings.model_cache,
         )
 
     columns = (

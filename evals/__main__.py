@@ -42,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-history", action="store_true", help="do not append to <out>/history.jsonl"
     )
-    parser.add_argument("--feedback", type=Path, help="feedback JSONL (from-feedback)")
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        action="append",
+        default=[],
+        help="a feedback JSONL file or a folder of them (from-feedback; repeat for replicas)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "from-feedback":

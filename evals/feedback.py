@@ -1,9 +1,18 @@
-"""``python -m evals from-feedback``: thumbs-down feedback becomes draft eval cases."""
+"""``python -m evals from-feedback``: thumbs-down feedback becomes draft eval cases.
+
+Each app replica keeps its own feedback file (``SKINQA_FEEDBACK_PATH``); this reads any
+number of them (files, or folders of ``*.jsonl``) and merges the down-votes: one draft
+per question (compared case- and space-insensitively), with every comment and where
+each vote came from.
+
+>>> # python -m evals from-feedback --feedback replica-1/feedback.jsonl --feedback replica-2/
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +42,7 @@ def draft(record: dict[str, Any], number: int) -> dict[str, Any]:
 
 
 def thumbs_down(path: Path) -> list[dict[str, Any]]:
-    """Down-votes, with the comment sent after each (same answer_id) folded in."""
+    """Down-votes of one file, with the comment sent after each (same answer_id) folded in."""
     votes: dict[str, dict[str, Any]] = {}
     comments: dict[str, str] = {}
     for line in path.read_text("utf-8").splitlines():
@@ -53,15 +62,55 @@ def thumbs_down(path: Path) -> list[dict[str, Any]]:
     return [{**r, "comment": comments.get(k, r.get("comment"))} for k, r in votes.items()]
 
 
-def drafts_main(feedback: Path | None, out: Path) -> int:
-    path = feedback or Settings().feedback_file
-    if not path.exists():
-        print(f"error: no feedback file at {path}", file=sys.stderr)
+def feedback_files(paths: Sequence[Path]) -> list[Path]:
+    """The files named, and the ``*.jsonl`` files of the folders named, in order."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return list(dict.fromkeys(found))
+
+
+def merged(files: Sequence[Path]) -> list[dict[str, Any]]:
+    """The down-votes of every file, one per question (the first, with the comments and
+    sources of all), in the order first seen."""
+    by_question: dict[str, dict[str, Any]] = {}
+    for path in files:
+        for record in thumbs_down(path):
+            question = str(record.get("question", "")).strip()
+            if not question:
+                continue
+            key = " ".join(question.lower().split())
+            kept = by_question.setdefault(key, {**record, "votes": 0, "comments": [], "files": []})
+            kept["votes"] += 1
+            if record.get("comment"):
+                kept["comments"].append(str(record["comment"]))
+            kept["files"] = list(dict.fromkeys([*kept["files"], str(path)]))
+    for kept in by_question.values():
+        if len(kept["files"]) > 1 or kept["votes"] > 1:
+            kept["comment"] = " | ".join(kept["comments"]) or None
+    return list(by_question.values())
+
+
+def drafts_main(feedback: Path | Sequence[Path] | None, out: Path) -> int:
+    paths = [feedback] if isinstance(feedback, Path) else list(feedback or [])
+    files = feedback_files(paths or [Settings().feedback_file])
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing or not files:
+        where = ", ".join(missing) or ", ".join(map(str, paths))
+        print(f"error: no feedback file at {where}", file=sys.stderr)
         return 2
-    records = [r for r in thumbs_down(path) if str(r.get("question", "")).strip()]
+    records = merged(files)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for number, record in enumerate(records, start=1):
-            handle.write(json.dumps(draft(record, number), ensure_ascii=False) + "\n")
-    print(f"{len(records)} draft case(s) written to {out} for review")
+            case = draft(record, number)
+            if record["votes"] > 1:
+                case["notes"] += (
+                    f" Down-voted {record['votes']} times in {len(record['files'])} file(s)."
+                )
+            handle.write(json.dumps(case, ensure_ascii=False) + "\n")
+    print(
+        f"{len(records)} draft case(s) from {len(files)} feedback file(s) "
+        f"written to {out} for review"
+    )
     return 0

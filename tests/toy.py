@@ -30,6 +30,7 @@ class ToyEmbedder:
     """
 
     model_id = f"toy-hashed-bag-of-words@{DIMENSION}"
+    merges_batches = True  # each text's vector is its own words' alone
 
     def __init__(self) -> None:
         self.texts_embedded = 0  # how many texts this instance was asked to embed

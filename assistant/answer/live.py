@@ -1,18 +1,20 @@
 """The index build questions are answered from, switched when ingest publishes a new one.
 
-Ingest writes a new build next to the old one and then publishes it (``index.layout``); a
-running assistant picks it up between questions, without a restart.
+Ingest writes a new build next to the old one and then publishes it (``index.layout``, and
+in server mode the store's live record, ``index.store``); a running assistant picks it up
+between questions, without a restart.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
 from ..embeddings import Embedder
 from ..errors import AssistantError
-from ..index import layout
+from ..index import layout, store
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
 from ..index.vocabulary import Vocabulary
@@ -55,7 +57,12 @@ class Snapshot:
 
 
 class LiveIndex:
-    """The current ``Snapshot``, replaced as a whole when a newer build is published."""
+    """The current ``Snapshot``, replaced as a whole when a newer build is published.
+
+    Locally the ``CURRENT`` file names the live build; in server mode the store's live
+    record does (read at most once per ``chroma_poll_seconds``), so every replica of a
+    deployment switches within one poll interval of an ingest on any machine.
+    """
 
     def __init__(
         self,
@@ -73,22 +80,54 @@ class LiveIndex:
         self.common_words = common_words
         self.current = Snapshot.bind(index, tuning, embedder, analyzer, common_words)
         self._checked = time.monotonic()
+        # One thread loads a new build; the others keep answering from the current one.
+        self._switching = threading.Lock()
 
-    def refresh(self, min_interval: float = 1.0) -> bool:
+    def _live_build(self) -> str | None:
+        if self.settings.chroma_host:
+            return store.live_build(self.current.index.client)
+        live = layout.current_build(self.settings.index_path)
+        return live.name if live is not None else None
+
+    def refresh(self, min_interval: float | None = None) -> bool:
         """Switch to a newer complete build if ingest published one (checked at most once
-        per ``min_interval`` seconds). A broken new build is logged and the old one kept."""
+        per ``min_interval`` seconds; default: the poll interval in server mode, 1 s
+        locally). A broken new build, or a server that does not answer, is logged and
+        the build in use kept."""
+        if min_interval is None:
+            min_interval = self.settings.chroma_poll_seconds if self.settings.chroma_host else 1.0
         now = time.monotonic()
         if now - self._checked < min_interval:
             return False
-        self._checked = now
+        if not self._switching.acquire(blocking=False):
+            return False
         try:
-            live = layout.current_build(self.settings.index_path)
-            if live is None or live == self.current.index.build:
+            self._checked = now
+            live = self._live_build()
+            if live is None or live == self.current.index.build.name:
                 return False
-            index = LoadedIndex.open(self.settings, self.embedder.model_id, self.tuning)
+            return self._load()
         except AssistantError as err:
             # A damaged pointer or build: keep answering from the build in use.
             log.warning("not switching builds: %s", err)
+            return False
+        except Exception as exc:  # the Chroma server did not answer the poll
+            log.warning("not switching builds: the live build could not be read (%s)", exc)
+            return False
+        finally:
+            self._switching.release()
+
+    def reload(self) -> Snapshot:
+        """The live build, loaded now: for a replica whose build was deleted under it
+        (pruned by an ingest elsewhere). Raises what ``LoadedIndex.open`` raises."""
+        with self._switching:
+            self._checked = time.monotonic()
+            self._load()
+        return self.current
+
+    def _load(self) -> bool:
+        index = LoadedIndex.open(self.settings, self.embedder.model_id, self.tuning)
+        if index.build.name == self.current.index.build.name:
             return False
         self.current = Snapshot.bind(
             index, self.tuning, self.embedder, self.analyzer, self.common_words

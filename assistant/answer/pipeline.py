@@ -15,7 +15,14 @@ from collections.abc import Generator as Gen
 from typing import Any, Protocol
 
 from ..data import load_wording
-from ..embeddings import Embedder, bundled_model_path, make_embedder, model_id_for
+from ..embeddings import (
+    BatchingEmbedder,
+    Embedder,
+    bundled_model_path,
+    make_embedder,
+    model_id_for,
+)
+from ..errors import BuildGoneError
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
 from ..index.vocabulary import Vocabulary
@@ -85,7 +92,7 @@ class Assistant:
     def vocabulary(self) -> Vocabulary:
         return self.live_index.current.vocabulary
 
-    def refresh(self, min_interval: float = 1.0) -> bool:
+    def refresh(self, min_interval: float | None = None) -> bool:
         """Switch to a newer build if ingest published one (see ``LiveIndex.refresh``)."""
         return self.live_index.refresh(min_interval)
 
@@ -109,14 +116,20 @@ class Assistant:
         )
         index = LoadedIndex.open(settings, model_id, tuning)
         if embedder is None:
-            embedder = make_embedder(
+            model = make_embedder(
                 settings.embed_backend,
                 settings.model_path,
                 settings.embed_batch_size,
-                settings.data_dir / "models",
+                settings.model_cache,
                 # Answering embeds one short query at a time, several answers at once:
                 # extra intra-op threads only spin and compete with the other answers.
                 threads=settings.query_threads,
+            )
+            # Concurrent answers share model calls; repeated questions cost none.
+            embedder = BatchingEmbedder(
+                model,
+                window_s=settings.embed_window_ms / 1000,
+                cache_size=settings.embed_cache_size,
             )
         return cls(settings, index, embedder, generator, tuning)
 
@@ -154,7 +167,13 @@ class Assistant:
         if query.small_talk is not None:
             reply = self.responder.small_talk(query)
         else:
-            reply = yield from self._answer(live, query, timings)
+            try:
+                reply = yield from self._answer(live, query, timings)
+            except BuildGoneError as err:
+                # Pruned on the server under this replica: answer from the live build.
+                log.warning("%s; reloading", err)
+                live = self.live_index.reload()
+                reply = yield from self._answer(live, query, timings)
             leaning = self._second_reading(query, reply, turns)
             if leaning is not None:
                 again = yield from self._answer(live, leaning, timings)

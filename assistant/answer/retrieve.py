@@ -88,10 +88,7 @@ class HybridRetriever:
         k = min(k, len(self.index.chunks))
         if k == 0:
             return []
-        result = self.index.collection.query(
-            query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
-        )
-        return [self._rows[i] for i in result["ids"][0] if i in self._rows]
+        return [self._rows[i] for i in self.index.query(vector, k) if i in self._rows]
 
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieval:
         vector = self.embed_query(query)

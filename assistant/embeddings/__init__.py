@@ -17,11 +17,13 @@ from .base import (
     model_id_for,
     normalize,
 )
+from .batching import BatchingEmbedder
 
 __all__ = [
     "BACKENDS",
     "DIMENSION",
     "MODEL_NAME",
+    "BatchingEmbedder",
     "Embedder",
     "bundled_model_path",
     "make_embedder",

@@ -27,7 +27,12 @@ def bundled_model_path() -> Path:
 
 
 class Embedder(Protocol):
-    """What ingest and retrieval need from an embedding model."""
+    """What ingest and retrieval need from an embedding model.
+
+    A model may also say ``merges_batches = True``: a text's vector does not depend (beyond
+    float rounding) on the other texts of the call, so ``BatchingEmbedder`` may put texts
+    of concurrent questions in one call.
+    """
 
     model_id: str  # recorded in the index; a different id means a rebuild
 

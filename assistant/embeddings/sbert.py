@@ -26,6 +26,7 @@ class TorchEmbedder:
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
         self.model_id = model_id_for("torch")
+        self.merges_batches = True  # fp32: each text padded and masked on its own
 
     def embed(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

@@ -18,11 +18,25 @@ class KeywordIndex:
         self.model = model
 
     def build(self, texts: Sequence[str]) -> None:
+        self.index_tokens([self.analyzer.tokens(t) for t in texts])
+
+    @classmethod
+    def from_tokens(cls, analyzer: Analyzer, tokens: Sequence[Sequence[str]]) -> KeywordIndex:
+        """BM25 over texts already analysed (as the Chroma store keeps them)."""
+        index = cls(analyzer)
+        index.index_tokens(tokens)
+        return index
+
+    def index_tokens(self, tokens: Sequence[Sequence[str]]) -> None:
         import bm25s
 
-        corpus_tokens = [self.analyzer.tokens(t) or ["_empty_"] for t in texts]
+        docs = [list(t) or ["_empty_"] for t in tokens]
+        # Term ids in sorted order: bm25s would number terms in set order, which changes
+        # with each process's string hashing, and the saved files must be the same bytes
+        # wherever the build is written (ingest, or a replica copying it from Chroma).
+        vocab = {term: i for i, term in enumerate(sorted({t for doc in docs for t in doc}))}
         model = bm25s.BM25()
-        model.index(corpus_tokens, show_progress=False)
+        model.index(([[vocab[t] for t in doc] for doc in docs], vocab), show_progress=False)
         self.model = model
 
     def save(self, path: Path) -> None:

@@ -30,7 +30,9 @@ from ..errors import IndexCorruptError
 from ..tuning import Tuning
 
 # Bump when what a build holds changes shape, so older builds are refused.
-INDEX_FORMAT = 2  # 2: the manifest records file and chunk-text SHA-256s
+# 2: the manifest records file and chunk-text SHA-256s; 3: the build is kept whole in
+# Chroma too (texts, metadata and tokens, sentences, articles, its record: ``store``).
+INDEX_FORMAT = 3
 # Bump when the chunking rules change (ingest/chunking.py): chunk ids and texts change.
 CHUNKER_VERSION = "2"  # 2: a chunk that opens with a list item keeps its marker
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import (
+    BuildGoneError,
     ChromaUnavailableError,
     IndexCorruptError,
     IndexMismatchError,
@@ -19,7 +20,7 @@ from ..errors import (
 from ..schema import Chunk
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
-from . import integrity, layout, vectors
+from . import integrity, layout, replica, store, vectors
 from .analyzer import Analyzer, analyzer_version
 from .keyword import KeywordIndex
 
@@ -38,6 +39,8 @@ class LoadedIndex:
     keyword: KeywordIndex
     collection: Any  # chromadb Collection
     verification: integrity.Verification
+    server: str | None = None  # the Chroma server's address in server mode
+    client: Any = None  # the chromadb client the collection belongs to
 
     @classmethod
     def open(
@@ -56,14 +59,28 @@ class LoadedIndex:
         build over ``eager_verify_bytes``.
         """
         index_dir = settings.index_path
-        build = layout.current_build(index_dir)
-        if build is None:
-            raise IndexMissingError(str(index_dir))
+        identity = None
+        if settings.chroma_host:
+            # Server mode: the store's live build, copied into the local cache if needed.
+            client = vectors.connect(settings)
+            try:
+                build = replica.sync_live(settings, client)
+                identity = store.identity(client)
+            except Exception as exc:
+                if vectors.is_unreachable(exc):
+                    where = vectors.server_address(settings)
+                    raise ChromaUnavailableError(where, type(exc).__name__) from exc
+                raise
+        else:
+            found = layout.current_build(index_dir)
+            if found is None:
+                raise IndexMissingError(str(index_dir))
+            build = found
         if not build.is_dir():
             raise IndexCorruptError(f"the {layout.CURRENT} pointer names a missing build")
         manifest = layout.read_manifest(build)
         expected = layout.fingerprint(
-            tuning, model_id, analyzer_version(), vectors.chroma_target(settings)
+            tuning, model_id, analyzer_version(), vectors.chroma_target(identity)
         )
         problem = layout.mismatch(manifest, expected)
         if problem is not None:
@@ -90,7 +107,7 @@ class LoadedIndex:
         sentence_rows = np.cumsum([0] + [len(c.sentences) for c in chunks]).tolist()
         _check_vectors(chunk_vectors, len(chunks), layout.VECTORS_FILE)
         _check_vectors(sentence_vectors, sentence_rows[-1], layout.SENTENCES_FILE)
-        collection = _open_collection(settings, build, manifest, len(chunks))
+        client, collection = _open_collection(settings, build, manifest, len(chunks))
         checks = [lambda: check_collection(collection, chunks, chunk_vectors)]
         if background:
             checks.insert(0, lambda: integrity.check_contents(build, files))
@@ -105,7 +122,46 @@ class LoadedIndex:
             keyword,
             collection,
             verification,
+            vectors.server_address(settings) if settings.chroma_host else None,
+            client,
         )
+
+    def query(self, vector: np.ndarray, k: int) -> list[str]:
+        """Ids of the ``k`` chunks nearest ``vector`` (Chroma, cosine), nearest first.
+
+        Raises ``BuildGoneError`` if the build's collection was deleted (pruned by an
+        ingest elsewhere) and ``ChromaUnavailableError`` if the server does not answer.
+        """
+        try:
+            result = self.collection.query(
+                query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
+            )
+        except Exception as exc:
+            if vectors.is_not_found(exc):
+                raise BuildGoneError(self.build.name) from exc
+            if self.server is not None and vectors.is_unreachable(exc):
+                raise ChromaUnavailableError(self.server, type(exc).__name__) from exc
+            raise
+        return list(result["ids"][0])
+
+    def article_text(self, doc_id: str) -> str | None:
+        """An article's whole text from the Chroma store (server mode), checked against
+        the SHA-256 its build recorded; None in embedded mode (read the corpus file) or
+        for an unknown article."""
+        doc = self.manifest.get("documents", {}).get(doc_id)
+        if self.server is None or not isinstance(doc, dict):
+            return None
+        try:
+            text = store.read_article(self.client, self.build.name, doc_id)
+        except Exception as exc:
+            if vectors.is_unreachable(exc):
+                raise ChromaUnavailableError(self.server, type(exc).__name__) from exc
+            if vectors.is_not_found(exc):
+                raise BuildGoneError(self.build.name) from exc
+            raise
+        if text is None or integrity.text_sha256(text) != doc.get("hash"):
+            raise IndexCorruptError(f"the store's text of article {doc_id!r:.60} was changed")
+        return text
 
     def sentence_matrix(self, row: int) -> np.ndarray:
         # Every answer reads its candidate sentences through here: a build the background
@@ -148,7 +204,9 @@ def check_collection(collection: Any, chunks: list[Chunk], chunk_vectors: np.nda
             raise IndexCorruptError(f"the vectors Chroma holds differ from {layout.VECTORS_FILE}")
 
 
-def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], count: int) -> Any:
+def _open_collection(
+    settings: Settings, build: Path, manifest: dict[str, Any], count: int
+) -> tuple[Any, Any]:
     if not settings.chroma_host and not (build / layout.CHROMA_DIR).is_dir():
         raise IndexCorruptError("the Chroma store folder is missing")
     if settings.chroma_host:
@@ -165,4 +223,4 @@ def _open_collection(settings: Settings, build: Path, manifest: dict[str, Any], 
         raise IndexCorruptError(f"Chroma collection unusable: {exc}") from exc
     if stored != count:
         raise IndexCorruptError(f"Chroma holds {stored} chunks, expected {count}")
-    return collection
+    return client, collection

@@ -1,32 +1,35 @@
-"""The vector side of a build: its Chroma collection, embedded or on a Chroma server."""
+"""The Chroma side of a build: the client (embedded or a Chroma server) and its target."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..schema import Chunk
+from ..errors import ChromaUnavailableError
 from ..settings import Settings
 from .layout import CHROMA_DIR
 
+EMBEDDED = "embedded"
 
-def chroma_target(settings: Settings) -> str:
-    """Where a build's vectors live, as its manifest records it."""
-    if settings.chroma_host:
-        return f"http://{settings.chroma_host}:{settings.chroma_port}"
-    return "embedded"
+
+def server_address(settings: Settings) -> str:
+    """``host:port`` of the configured Chroma server, for messages."""
+    return f"{settings.chroma_host}:{settings.chroma_port}"
+
+
+def chroma_target(identity: str | None) -> str:
+    """Where a build's Chroma data lives, as its manifest records it: ``embedded``, or
+    the server's store by its identity record (so ``127.0.0.1`` and ``localhost`` are
+    one server, and a server holding other data is another)."""
+    return f"chroma-store:{identity}" if identity else EMBEDDED
 
 
 def collection_name(build: Path) -> str:
     return f"chunks-{build.name}"
 
 
-def chroma_client(settings: Settings, build: Path):
-    """Embedded Chroma inside the build folder, or the configured Chroma server."""
+def chroma_client(settings: Settings, build: Path | None = None) -> Any:
+    """The configured Chroma server, or the embedded Chroma inside ``build``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -35,27 +38,31 @@ def chroma_client(settings: Settings, build: Path):
         return chromadb.HttpClient(
             host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
         )
+    assert build is not None, "embedded Chroma lives inside a build folder"
     return chromadb.PersistentClient(path=str(build / CHROMA_DIR), settings=chroma_settings)
 
 
-def drop_collection(client: Any, name: str) -> None:
-    with contextlib.suppress(Exception):
-        client.delete_collection(name)
+def connect(settings: Settings) -> Any:
+    """A client of the configured Chroma server that has answered a heartbeat; else
+    ``ChromaUnavailableError`` naming the address."""
+    try:
+        client = chroma_client(settings)
+        client.heartbeat()
+    except Exception as exc:
+        raise ChromaUnavailableError(server_address(settings), type(exc).__name__) from exc
+    return client
 
 
-def write_collection(client: Any, name: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-    """Create the build's collection in cosine space and add every chunk in batches."""
-    drop_collection(client, name)
-    collection = client.create_collection(
-        name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-    )
-    batch = max(1, min(client.get_max_batch_size(), 1000))
-    for i in range(0, len(chunks), batch):
-        part = chunks[i : i + batch]
-        collection.add(
-            ids=[c.id for c in part],
-            embeddings=vectors[i : i + batch],
-            metadatas=[
-                {"doc_id": c.doc_id, "section": c.section, "row": i + j} for j, c in enumerate(part)
-            ],
-        )
+def is_not_found(exc: BaseException) -> bool:
+    """Chroma's answer for a collection that does not exist (deleted by a prune)."""
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError) or "does not exist" in str(exc)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The server did not answer (refused, reset, timed out), as opposed to an error it
+    sent back."""
+    import httpx
+
+    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)

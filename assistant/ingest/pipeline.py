@@ -8,7 +8,9 @@ content hash, so only new or edited passages are embedded again.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,9 +21,10 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from ..embeddings import DIMENSION, Embedder
-from ..errors import CorpusFileError, IndexCorruptError, IngestLockedError
-from ..index import integrity, layout, vectors
+from ..errors import CorpusFileError, IndexCorruptError, IngestLeaseError, IngestLockedError
+from ..index import integrity, layout, replica, store, vectors
 from ..index.analyzer import analyzer_version
+from ..index.lease import Lease
 from ..schema import Chunk
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
@@ -141,7 +144,8 @@ def ingest(
     progress: Callable[[int, int], None] | None = None,
     tuning: Tuning = DEFAULT,
 ) -> IngestSummary:
-    """Bring the index in line with the corpus. Raises ``IngestLockedError`` if busy."""
+    """Bring the index in line with the corpus. Raises ``IngestLockedError`` if busy:
+    another ingest holds the local lock, or (server mode) the store's ingest lease."""
     index_dir = settings.index_path
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(index_dir / layout.LOCK_FILE))
@@ -150,7 +154,15 @@ def ingest(
     except Timeout as exc:
         raise IngestLockedError(str(index_dir / layout.LOCK_FILE)) from exc
     try:
-        return _ingest_locked(settings, embedder_factory, model_id, rebuild, progress, tuning)
+        if not settings.chroma_host:
+            return _ingest_locked(settings, embedder_factory, model_id, rebuild, progress, tuning)
+        client = vectors.connect(settings)
+        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        where = vectors.server_address(settings)
+        with Lease(client, holder, settings.ingest_lease_seconds, where) as lease:
+            return _ingest_locked(
+                settings, embedder_factory, model_id, rebuild, progress, tuning, client, lease
+            )
     finally:
         lock.release()
 
@@ -162,16 +174,29 @@ def _ingest_locked(
     rebuild: bool,
     progress: Callable[[int, int], None] | None,
     tuning: Tuning,
+    client: Any = None,
+    lease: Lease | None = None,
 ) -> IngestSummary:
     started = time.perf_counter()
     index_dir = settings.index_path
     summary = IngestSummary()
+    identity = None
+    on_server = None  # the server's live build, as the local cache holds it
+    if client is not None:
+        identity = store.identity(client, create=True)
+        if store.live_build(client) is not None:
+            try:
+                on_server = replica.sync_live(settings, client)
+            except IndexCorruptError as err:
+                summary.notices.append(f"the store's live build was not reused: {err}")
     prev_build, prev = _previous(index_dir)
+    if client is not None and (on_server is None or prev_build != on_server):
+        prev_build, prev = None, None  # only the store's own live build is reused
     allowlist = Allowlist.read(settings.corpus_allowlist) if settings.corpus_allowlist else None
     docs, errors = load_corpus(settings.corpus_dir, claimed=_claims(prev), allowlist=allowlist)
     summary.skipped = [str(err) for err in errors]
     fingerprint = layout.fingerprint(
-        tuning, model_id, analyzer_version(), vectors.chroma_target(settings)
+        tuning, model_id, analyzer_version(), vectors.chroma_target(identity)
     )
     compatible = prev is not None and not rebuild and layout.mismatch(prev, fingerprint) is None
     if compatible and prev_build and prev:
@@ -194,19 +219,12 @@ def _ingest_locked(
             summary.unchanged.append(doc.id)
     summary.removed = sorted(set(prev_docs) - {d.id for d in docs})
 
-    def drop(old: Path) -> None:
-        # An abandoned build may have left its collection on the server too.
-        if settings.chroma_host:
-            vectors.drop_collection(
-                vectors.chroma_client(settings, old), vectors.collection_name(old)
-            )
-
     if compatible and not summary.changed:
         summary.total_chunks = prev["total_chunks"] if prev else 0
         summary.chunks_unchanged = summary.total_chunks
         summary.build = prev_build.name if prev_build else None
         # A run killed earlier may have left an unfinished build behind.
-        layout.prune(index_dir, drop)
+        _prune(settings, client)
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -230,13 +248,37 @@ def _ingest_locked(
     )
     build.mkdir(parents=True)
     write_build(
-        settings, build, docs, chunks_by_doc, chunks, chunk_vectors, sentence_vectors, fingerprint
+        settings,
+        build,
+        docs,
+        chunks_by_doc,
+        chunks,
+        chunk_vectors,
+        sentence_vectors,
+        fingerprint,
+        client,
     )
+    if lease is not None and not lease.held():
+        # Another machine took the lease over (this run stalled past its expiry): it
+        # decides what is live; this build is left for its prune.
+        raise IngestLeaseError("another ingest (it took over this run's expired lease)", 0)
+    if client is not None:
+        store.publish(client, build.name)
     layout.publish(index_dir, build)
-    layout.prune(index_dir, drop)
+    _prune(settings, client, keep=build.name)
     summary.build = build.name
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _prune(settings: Settings, client: Any, keep: str | None = None) -> None:
+    """Old local builds go (the local folder is a cache in server mode); on the server,
+    builds retired longer ago than the grace period and builds that were never
+    published: a replica still serving the previous build keeps it for that long."""
+    layout.prune(settings.index_path)
+    if client is not None:
+        grace_s = settings.build_grace_minutes * 60
+        store.prune(client, grace_s, keep=[keep] if keep else [])
 
 
 def _embed(

@@ -1,19 +1,18 @@
-"""Writing one build: its chunk and vector files, keyword index, Chroma collection and,
-last, the manifest that records every file's SHA-256 and marks the build complete."""
+"""Writing one build: its collections in Chroma (embedded, or the server), the local
+files made from the same data, the manifest that records every file's SHA-256 and marks
+the build complete, and last the build's record in Chroma (``index.store``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..index import integrity, layout, vectors
+from ..index import integrity, layout, local, store, vectors
 from ..index.analyzer import Analyzer
-from ..index.keyword import KeywordIndex
 from ..schema import Chunk
 from ..settings import Settings
 from .corpus import Document
@@ -28,22 +27,13 @@ def write_build(
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     fingerprint: dict[str, Any],
-) -> None:
-    layout.write_rows(build / layout.CHUNKS_FILE, [c.to_dict() for c in chunks])
-    np.save(build / layout.VECTORS_FILE, chunk_vectors)
-    np.save(build / layout.SENTENCES_FILE, sentence_vectors)
-    keyword = KeywordIndex(Analyzer.from_package())
-    keyword.build([f"{c.title} {c.section} {c.text}" for c in chunks])
-    keyword.save(build / layout.BM25_DIR)
-    client = vectors.chroma_client(settings, build)
-    vectors.write_collection(client, vectors.collection_name(build), chunks, chunk_vectors)
-    del client
-    # Everything else is on disk before it is hashed and the manifest names it complete.
-    for path in sorted(build.rglob("*")):
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-    manifest = {
+    client: Any = None,
+) -> dict[str, Any]:
+    """Write ``build`` whole and return its manifest. ``client``: the Chroma server's
+    client in server mode; None writes the embedded store inside the build folder."""
+    analyzer = Analyzer.from_package()
+    tokens = [analyzer.tokens(local.keyword_text(c)) for c in chunks]
+    manifest: dict[str, Any] = {
         **fingerprint,
         "build_id": build.name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -61,6 +51,20 @@ def write_build(
             }
             for doc in docs
         },
-        **integrity.record(build, [c.text for c in chunks]),
     }
+    articles = [store.Article(doc.id, doc.text, manifest["documents"][doc.id]) for doc in docs]
+    embedded = client is None
+    chroma = vectors.chroma_client(settings, build) if embedded else client
+    store.write_build(chroma, manifest, chunks, tokens, chunk_vectors, sentence_vectors, articles)
+    # The same files a replica writes when it copies the build from Chroma, so the
+    # manifest's SHA-256s hold for either.
+    local.write_files(build, chunks, tokens, chunk_vectors, sentence_vectors)
+    manifest.update(integrity.record(build, [c.text for c in chunks]))
+    # The record is the build's manifest; in the embedded store too, so that store
+    # describes itself to any Chroma client.
+    store.write_record(chroma, manifest)
+    if embedded:
+        del chroma
+        local.fsync_tree(build)
     layout.atomic_write_text(build / layout.MANIFEST, json.dumps(manifest, indent=2))
+    return manifest

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import BaseRoute
 
 from ..answer.pipeline import Assistant
+from ..errors import ChromaUnavailableError
 from ..schema import Reply
 from ..settings import Settings
 from .ratelimit import ClientAddress, RateLimiter
@@ -136,6 +137,9 @@ class AnswerService:
             reply = self.ask(question, history)
         except ValueError as err:  # the engine's own input check (e.g. only control chars)
             raise ApiError(400, str(err)) from None
+        except ChromaUnavailableError as err:  # the shared store is down: say so, retry later
+            log.error("answering failed: %s", err)
+            raise ApiError(503, self.text["store_unavailable"]) from None
         except Exception:  # a clear message for the caller; the traceback stays in the log
             request_id = request_id or uuid.uuid4().hex[:12]
             log.exception("answering %r failed [request %s]", question[:200], request_id)

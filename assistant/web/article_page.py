@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse
 from starlette.routing import BaseRoute
 
 from ..answer.pipeline import Assistant
-from ..errors import CorpusFileError
-from ..ingest.corpus import read_document
+from ..errors import AssistantError
+from ..ingest.corpus import parse_document, read_document
 from .card import inline
 from .passages import ARTICLE_PATH
 
@@ -97,17 +97,23 @@ def article_routes(bot: Assistant, text: dict[str, Any]) -> list[BaseRoute]:
 
     @router.get(ARTICLE_PATH + "/{doc_id}", include_in_schema=False)
     def article(doc_id: str, start: int = -1, end: int = -1) -> HTMLResponse:
-        doc = bot.index.documents().get(doc_id)
+        index = bot.index
+        doc = index.documents().get(doc_id)
         corpus = bot.settings.corpus_dir.resolve()
         path = (corpus / str(doc["file"])).resolve() if doc else None
+        missing = page(text["article_not_found"], "", "", text["article_back"])
         # The manifest names files inside the corpus only; refuse anything else.
         if path is None or not path.is_relative_to(corpus):
-            missing = page(text["article_not_found"], "", "", text["article_back"])
             return HTMLResponse(missing, status_code=404)
         try:
-            document = read_document(path)
-        except CorpusFileError:
-            missing = page(text["article_not_found"], "", "", text["article_back"])
+            # On a Chroma server the build's own copy (a replica has no corpus folder).
+            stored = index.article_text(doc_id)
+            document = (
+                read_document(path)
+                if stored is None
+                else parse_document(path, stored.encode("utf-8"))
+            )
+        except AssistantError:  # a damaged file, a changed stored text, a server down
             return HTMLResponse(missing, status_code=404)
         body = article_html(document.text, document.body_start, (start, end))
         meta = " · ".join(filter(None, (document.publisher, document.retrieved)))

@@ -40,9 +40,8 @@ def article_rows(documents: dict[str, dict[str, Any]]) -> list[list[Any]]:
     ]  # fmt: skip
 
 
-def article_markdown(settings: Settings, doc: dict[str, Any]) -> str:
-    """One corpus article for staff, as one HTML block: its metadata, an outline of its
-    sections, then its text.
+def corpus_text(settings: Settings, doc: dict[str, Any]) -> str:
+    """An article's text from the corpus folder (embedded mode).
 
     Raises ``ValueError`` (shown to staff as is) for a file outside the corpus folder, a
     link, or a file that cannot be read.
@@ -53,11 +52,16 @@ def article_markdown(settings: Settings, doc: dict[str, Any]) -> str:
     if "/" in name or "\\" in name or path.resolve().parent != corpus:
         raise ValueError("That article is not in the corpus folder.")
     try:
-        text = read_regular_file(path).decode("utf-8")
+        return read_regular_file(path).decode("utf-8")
     except CorpusFileError as err:
         raise ValueError(f"Cannot show {name}: it {err.reason}.") from err
     except UnicodeDecodeError as err:
         raise ValueError(f"Cannot show {name}: it is not valid UTF-8.") from err
+
+
+def article_markdown(doc: dict[str, Any], text: str) -> str:
+    """One article for staff, as one HTML block: its metadata, an outline of its
+    sections, then its ``text`` (the whole file, front matter included)."""
     text = _FRONT_MATTER.sub("", text.lstrip("\ufeff"), count=1)
     headings = [
         (len(m.group(1)), m.group(2))

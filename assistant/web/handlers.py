@@ -16,9 +16,10 @@ from typing import Any
 import gradio as gr
 
 from ..answer.pipeline import Assistant
+from ..errors import AssistantError, ChromaUnavailableError
 from ..settings import Settings
 from .api import AnswerService, ApiError
-from .articles import article_markdown, article_rows
+from .articles import article_markdown, article_rows, corpus_text
 from .feedback import FeedbackLog
 from .ratelimit import RateLimiter
 from .render import (
@@ -119,7 +120,11 @@ class ChatApp:
             reply = self.answerer.ask(question, self._history(turns, len(messages)))
         except ValueError as err:
             return [*messages, {"role": "assistant", "content": _notice(str(err))}], turns, None
-        except Exception:  # never show a traceback; the log keeps it
+        except ChromaUnavailableError as err:
+            log.error("answering failed: %s", err)
+            content = _notice(self.text["store_unavailable"])
+            return [*messages, {"role": "assistant", "content": content}], turns, None
+        except Exception:  # never show a traceback to a client; the log keeps it
             log.exception("answering %r failed", question[:200])
             content = _notice(self.text["failed"])
             return [*messages, {"role": "assistant", "content": content}], turns, None
@@ -203,8 +208,16 @@ class ChatApp:
     def read_article(self, doc_id: str | None, logged_in: bool) -> str:
         if not logged_in:
             raise gr.Error(self.text["login_required"])
-        doc = self.bot.index.documents().get(doc_id or "")
+        index = self.bot.index
+        doc = index.documents().get(doc_id or "")
+        if not doc:
+            return ""
         try:
-            return article_markdown(self.settings, doc) if doc else ""
+            # Server mode: the text the build holds in the Chroma store; else the file.
+            text = index.article_text(str(doc_id))
+            return article_markdown(doc, text or corpus_text(self.settings, doc))
         except ValueError as err:
             raise gr.Error(str(err)) from err
+        except AssistantError as err:
+            log.error("reading article %r failed: %s", doc_id, err)
+            raise gr.Error(self.text["store_unavailable"]) from err

@@ -43,6 +43,7 @@ from .llamaindex import bench_llamaindex
 from .load import bench_load
 from .machine import cpu_model, load_average, log, mem_total_gib, versions
 from .plan import FULL, FULL_REPORT, OUT_DIR, QUICK, SECTIONS, Plan
+from .replica import bench_replica
 from .report import Section, render, splice
 from .scale import bench_scale
 from .scale_worker import worker_main
@@ -54,6 +55,7 @@ BENCHES: dict[str, Callable[[Context], Section]] = {
     "embed": bench_embed,
     "scale": bench_scale,
     "load": bench_load,
+    "replica": bench_replica,
     "llamaindex": bench_llamaindex,
 }
 

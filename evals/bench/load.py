@@ -63,6 +63,11 @@ ENDPOINTS: dict[str, tuple[str, Call]] = {
     "json": ("`POST /api/ask` (JSON API)", call_json),
     "gradio": ("Gradio `/ask` (`/gradio_api/call/ask` + event stream)", call_gradio),
 }
+# Not a separate endpoint: the JSON API on a server started with the embedding cache off.
+LABELS = {
+    **{name: label for name, (label, _) in ENDPOINTS.items()},
+    "json-uncached": "`POST /api/ask`, embedding cache off (`SKINQA_EMBED_CACHE_SIZE=0`)",
+}
 
 
 def client_loop(
@@ -143,7 +148,7 @@ def measure_load(
 
 def load_row(name: str, clients: int, r: dict[str, Any]) -> list[str]:
     return [
-        ENDPOINTS[name][0],
+        LABELS[name],
         str(clients),
         fmt_s(r["wall_s"]),
         str(r["requests"]),
@@ -188,40 +193,53 @@ def bench_load(ctx: Context) -> Section:
     env = ctx.env(backend, SKINQA_RATE_LIMIT_PER_MINUTE=str(10**9))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    runs: dict[str, dict[str, Any]] = {}
+    runs: list[tuple[str, dict[str, Any]]] = []
     with running_app(env, port) as proc:
         wait_http_ok(url + "/", proc)
         with httpx.Client(timeout=120) as client:  # warm-up: first-call costs
             for _, call in ENDPOINTS.values():
                 call(client, url, COLD_QUESTION, [])
         for name, (label, call) in ENDPOINTS.items():
-            log(f"load: {plan.load_clients} clients for {plan.load_seconds:.0f} s on {label}")
-            runs[name] = measure_load(call, url, proc.pid, questions, plan)
+            # The JSON API is the target: several runs; Gradio's once, for comparison.
+            for _ in range(plan.load_runs if name == "json" else 1):
+                log(f"load: {plan.load_clients} clients for {plan.load_seconds:.0f} s on {label}")
+                runs.append((name, measure_load(call, url, proc.pid, questions, plan)))
         server_peak = proc_status("VmHWM", proc.pid)
-    for name, r in runs.items():
-        what = ENDPOINTS[name][0]
+    if not plan.quick:
+        # The same clients with the embedding cache off: what batching alone gives, and
+        # what a workload of questions never asked before costs.
+        uncached = {**env, "SKINQA_EMBED_CACHE_SIZE": "0"}
+        with running_app(uncached, port) as proc:
+            wait_http_ok(url + "/", proc)
+            log(f"load: {plan.load_clients} clients, embedding cache off")
+            runs.append(("json-uncached", measure_load(call_json, url, proc.pid, questions, plan)))
+    json_runs = [r for name, r in runs if name == "json"]
+    for name, r in runs:
+        what = LABELS[name]
         target = name == "json"  # the API clients are pointed at; Gradio's is for comparison
+        which = f"run {json_runs.index(r) + 1} of {len(json_runs)}" if target else "1 run"
+        busy = f"{which}; load average {r['load_before']} → {r['load_after']}"
         section.rows += [
             Row(
-                f"{what} p95 latency under load",
+                f"{what} p95 latency under load ({which})",
                 fmt_ms(r["p95_ms"]),
-                "≤ 500 ms" if target else "",
+                f"≤ {TARGETS['load_p95_ms']:.0f} ms" if target else "",
                 r["p95_ms"] <= TARGETS["load_p95_ms"] if target else None,
-                "1 run",
+                busy,
             ),
             Row(
-                f"{what} errors under load",
+                f"{what} errors under load ({which})",
                 f"{r['errors']} of {r['requests']}",
                 "0" if target else "",
                 not r["errors"] if target else None,
-                "1 run",
+                busy,
             ),
         ]
         if r["errors"]:
             section.notes.append(f"First errors ({what}): " + "; ".join(r["first_errors"]))
-    rows = [load_row(name, plan.load_clients, r) for name, r in runs.items()]
+    rows = [load_row(name, plan.load_clients, r) for name, r in runs]
     section.tables.append(Table(LOAD_HEADERS, rows))
-    section.data = {**runs, "server_peak_rss_mib": server_peak}
+    section.data = {"json": json_runs, "runs": runs, "server_peak_rss_mib": server_peak}
     section.notes += [
         f"`app.py` in a subprocess on loopback ({backend} backend, default index, "
         f"`SKINQA_CONCURRENCY={ctx.settings.concurrency}` answers at once, "
@@ -231,11 +249,19 @@ def bench_load(ctx: Context) -> Section:
         f"request). {plan.load_clients} threads in this process ask back to back (a closed "
         f"loop) for {plan.load_seconds:.0f} s, cycling through the {len(questions)} askable "
         "eval questions with their history; each thread keeps one HTTP connection. Latency "
-        "is per request, from sending it to the complete reply. 1 run per endpoint, one "
-        f"after the other on the same server (server peak RSS {server_peak:.0f} MiB).",
+        f"is per request, from sending it to the complete reply. {len(json_runs)} run(s) of "
+        "the JSON API, then 1 of Gradio's, one after the other on the same server (server "
+        f"peak RSS {server_peak:.0f} MiB).",
         "The JSON API is one `POST /api/ask` per question. Gradio's API is two requests: "
         "`POST /gradio_api/call/ask`, then its event stream until the `complete` event. "
-        "No answer or embedding is cached: every request computes its answer.",
+        "No answer is cached: every request computes its answer. Query embeddings go "
+        "through `BatchingEmbedder` (default settings): the texts of concurrent requests "
+        f"arriving within `SKINQA_EMBED_WINDOW_MS={ctx.settings.embed_window_ms:g}` share one "
+        "model call, and the vectors of recent texts are kept (LRU of "
+        f"{ctx.settings.embed_cache_size} texts). The clients cycle through "
+        f"{len(questions)} questions, so after the first pass of each client most readings "
+        "are cache hits: the figures are those of a popular-questions workload, as the "
+        "issue describes; the first run includes the uncached pass.",
         "CPU per request is the process's user + system CPU over the run divided by the "
         "requests (`cores` = CPU seconds per wall second): the load generator runs on the "
         "same 2 cores as the server, so its share is shown rather than assumed small.",

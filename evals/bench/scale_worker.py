@@ -20,8 +20,13 @@ from .context import isolated_settings
 from .machine import disk_usage_mib, log, ms_since, pass_percentiles, proc_status
 
 
-def scale_settings(root: Path, backend: str) -> Settings:
-    return isolated_settings(root / "corpus", root / "data", backend)
+def scale_settings(root: Path, backend: str, chroma: str | None = None) -> Settings:
+    """``chroma``: ``host:port`` of a Chroma server to ingest into (the replica bench)."""
+    settings = isolated_settings(root / "corpus", root / "data", backend)
+    if chroma:
+        host, port = chroma.rsplit(":", 1)
+        settings = settings.model_copy(update={"chroma_host": host, "chroma_port": int(port)})
+    return settings
 
 
 def scale_questions(n: int) -> list[str]:
@@ -48,13 +53,15 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
     return progress
 
 
-def worker_scale_ingest(root: Path, backend: str, stand_in: bool) -> dict[str, Any]:
+def worker_scale_ingest(
+    root: Path, backend: str, stand_in: bool, chroma: str | None = None
+) -> dict[str, Any]:
     """Ingest ``root/corpus``; runs in its own process so its peak RSS is its own."""
     from assistant.ingest import ingest
 
     from ..synthetic import StandInEmbedder, load_material
 
-    settings = scale_settings(root, backend)
+    settings = scale_settings(root, backend, chroma)
     model_id = model_id_for(backend)
 
     def factory() -> Any:
@@ -118,10 +125,11 @@ def worker_main(argv: list[str]) -> int:
     parser.add_argument("--stand-in", action="store_true")
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--chroma", help="host:port of a Chroma server (scale-ingest)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.job == "scale-ingest":
-        result = worker_scale_ingest(args.root, args.backend, args.stand_in)
+        result = worker_scale_ingest(args.root, args.backend, args.stand_in, args.chroma)
     else:
         result = worker_scale_serve(args.root, args.backend, args.queries, args.passes)
     print("RESULT " + json.dumps(result), flush=True)

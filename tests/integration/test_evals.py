@@ -247,3 +247,38 @@ def test_thumbs_down_feedback_becomes_draft_cases(tmp_path: Path) -> None:
     assert draft["question"] == "Can I tan after?"
     assert "missed the sun advice" in draft["notes"] and re.match(r"DRAFT", draft["notes"])
     load_cases(out)  # drafts are valid cases, ready for a person to complete
+
+
+def test_feedback_of_several_replicas_is_merged_by_question(tmp_path: Path) -> None:
+    """Each replica keeps its own feedback file; the drafts come from all of them."""
+    one, two = tmp_path / "replica-1", tmp_path / "replica-2"
+    one.mkdir()
+    two.mkdir()
+
+    def down(answer_id: str, question: str, comment: str | None = None) -> list[dict]:
+        vote = {"answer_id": answer_id, "event": "vote", "vote": "down", "question": question}
+        note = {"answer_id": answer_id, "event": "comment", "comment": comment}
+        return [vote, note] if comment else [vote]
+
+    (one / "feedback.jsonl").write_text(
+        "\n".join(
+            json.dumps(x)
+            for x in down("r1-a", "Can I swim the day after?", "no word on chlorine")
+            + down("r1-b", "Is numbing cream used?")
+        ),
+        "utf-8",
+    )
+    (two / "feedback.jsonl").write_text(
+        "\n".join(json.dumps(x) for x in down("r2-a", "can i  SWIM the day after?", "too vague")),
+        "utf-8",
+    )
+    out = tmp_path / "drafts.jsonl"
+    assert drafts_main([one / "feedback.jsonl", two], out) == 0
+    drafts = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [d["question"] for d in drafts] == [
+        "Can I swim the day after?",
+        "Is numbing cream used?",
+    ]
+    assert "no word on chlorine | too vague" in drafts[0]["notes"]
+    assert "Down-voted 2 times in 2 file(s)" in drafts[0]["notes"]
+    assert drafts_main([tmp_path / "replica-3.jsonl"], out) == 2  # a missing file is named

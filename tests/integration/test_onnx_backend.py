@@ -102,6 +102,7 @@ def test_order_is_restored_after_length_sorting(cache_dir: Path):
     fp32 = OnnxEmbedder(cache_dir / CACHE_NAME, batch_size=3, model_file=onnx_backend.FP32_FILE)
     one_by_one = np.vstack([fp32.embed([t]) for t in ORDER_TEXTS])
     np.testing.assert_allclose(fp32.embed(ORDER_TEXTS), one_by_one, atol=1e-5)
+    assert fp32.merges_batches  # concurrent questions may share its calls
 
 
 def test_torch_batches_longest_first_and_restores_the_order(torch_embedder, monkeypatch):
@@ -124,6 +125,7 @@ def test_int8_rows_stay_with_their_texts(onnx_embedder: OnnxEmbedder):
     similarity = batched @ one_by_one.T
     assert list(similarity.argmax(axis=1)) == list(range(len(ORDER_TEXTS)))
     assert similarity.diagonal().min() >= 0.95
+    assert not onnx_embedder.merges_batches  # so questions never share its calls
 
 
 def test_progress_counts_every_text(cache_dir: Path):

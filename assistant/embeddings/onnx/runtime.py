@@ -133,6 +133,10 @@ class OnnxEmbedder:
         )
         self.batch_size = batch_size
         self.model_id = model_id_for("onnx" if quantized else "onnx-fp32")
+        # int8 quantizes activations per batch tensor: a text's vector depends on its
+        # batch-mates, so texts of different questions must not share a call
+        # (``BatchingEmbedder``); fp32 pads and masks each text on its own.
+        self.merges_batches = not quantized
         self._needs_token_types = "token_type_ids" in {i.name for i in self.session.get_inputs()}
 
     def embed(
