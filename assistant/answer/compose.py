@@ -162,8 +162,9 @@ def candidates(
     vectors = np.atleast_2d(query_vectors)
     style = quoting()
     out = []
-    for hit, row in zip(hits, rows, strict=True):
-        matrix = index.sentence_matrix(row)
+    # One read for all the hits (from the store on a Chroma server).
+    matrices = index.sentence_matrices(rows)
+    for hit, matrix in zip(hits, matrices, strict=True):
         all_sims = matrix @ vectors.T
         sims, focus = all_sims.max(axis=1), all_sims[:, rank_by]
         for unit, members in units(hit.chunk):

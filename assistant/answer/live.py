@@ -50,9 +50,12 @@ class Snapshot:
     ) -> Snapshot:
         """``common_words``: words a client may write that no article uses (never
         corrected into an article word; see ``spelling``)."""
-        vocabulary = Vocabulary(analyzer, index.chunks)
+        df = index.keyword.document_frequencies()
+        vocabulary = Vocabulary.from_counts(analyzer, df, len(index.chunks))
         retriever = HybridRetriever(index, embedder, tuning, correct=vocabulary.corrected)
-        speller = Speller(article_words(index.chunks, analyzer.canonical), common_words)
+        # The articles' words are gathered on the first word that needs them: a start at
+        # 100k chunks does not wait for them.
+        speller = Speller(lambda: article_words(index.chunks, analyzer.canonical), common_words)
         return cls(index, vocabulary, retriever, speller)
 
 

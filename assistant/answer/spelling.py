@@ -17,8 +17,8 @@ and last letters kept, a small edit), or that word with its last letter dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from functools import cache
+from collections.abc import Callable, Iterable
+from functools import cache, cached_property
 from pathlib import Path
 
 from ..schema import Chunk
@@ -71,10 +71,26 @@ def _swapped(word: str, target: str) -> bool:
 class Speller:
     """Corrects words that are typos of ``targets``; leaves ``known`` words alone."""
 
-    def __init__(self, targets: frozenset[str], known: frozenset[str]) -> None:
-        self.targets = frozenset(t for t in targets if len(t) >= MIN_LETTERS)
-        self.known = known | targets
+    def __init__(
+        self, targets: frozenset[str] | Callable[[], frozenset[str]], known: frozenset[str]
+    ) -> None:
+        self._targets = targets
+        self._common = known
         self._fixed: dict[str, str] = {}
+
+    @cached_property
+    def _words(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(the words a typo may stand for, every word that is no typo)."""
+        targets = self._targets() if callable(self._targets) else self._targets
+        return frozenset(t for t in targets if len(t) >= MIN_LETTERS), self._common | targets
+
+    @property
+    def targets(self) -> frozenset[str]:
+        return self._words[0]
+
+    @property
+    def known(self) -> frozenset[str]:
+        return self._words[1]
 
     def word(self, word: str) -> str:
         """The word as the articles would spell it (lower-case), or the word itself."""

@@ -9,6 +9,9 @@ import numpy as np
 
 from .analyzer import Analyzer
 
+# What a chunk without a single term is indexed as (bm25s needs a term per document).
+EMPTY = "_empty_"
+
 
 class KeywordIndex:
     """BM25 over chunk texts (bm25s), saved next to the vector store."""
@@ -30,7 +33,7 @@ class KeywordIndex:
     def index_tokens(self, tokens: Sequence[Sequence[str]]) -> None:
         import bm25s
 
-        docs = [list(t) or ["_empty_"] for t in tokens]
+        docs = [list(t) or [EMPTY] for t in tokens]
         # Term ids in sorted order: bm25s would number terms in set order, which changes
         # with each process's string hashing, and the saved files must be the same bytes
         # wherever the build is written (ingest, or a replica copying it from Chroma).
@@ -48,6 +51,23 @@ class KeywordIndex:
         import bm25s
 
         return cls(analyzer, bm25s.BM25.load(str(path)))
+
+    def document_frequencies(self) -> dict[str, int]:
+        """Term -> how many chunks hold it, read off the saved index (each term's column
+        of the BM25 score matrix holds one entry per chunk containing it), so the
+        vocabulary needs no second analysis of every chunk (18 s at 100k chunks).
+
+        >>> # {"microneedl": 63, "sunscreen": 7, ...}
+        """
+        assert self.model is not None
+        vocab: dict[str, int] = self.model.vocab_dict  # type: ignore[attr-defined]
+        counts = np.diff(np.asarray(self.model.scores["indptr"]))  # type: ignore[attr-defined]
+        # bm25s adds "" to the vocabulary without a column; EMPTY is no article term.
+        return {
+            term: int(counts[i])
+            for term, i in vocab.items()
+            if term and term != EMPTY and i < len(counts)
+        }
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(chunk row, BM25 score) pairs, best first; empty when no term matches."""

@@ -7,7 +7,8 @@ An index folder holds numbered builds and a ``CURRENT`` file naming the live one
                                       it records the SHA-256 of every other file
     index/builds/<id>/chunks.jsonl    chunk texts, offsets, sections, sentences
     index/builds/<id>/vectors.npy      chunk embeddings (reused by the next ingest)
-    index/builds/<id>/sentences.npy    sentence embeddings, in chunk order
+    index/builds/<id>/sentences.npy    sentence embeddings, in chunk order (embedded
+                                       only: on a server they stay in the store)
     index/builds/<id>/bm25/            keyword index
     index/builds/<id>/chroma/          embedded Chroma (absent in server mode)
 
@@ -31,8 +32,9 @@ from ..tuning import Tuning
 
 # Bump when what a build holds changes shape, so older builds are refused.
 # 2: the manifest records file and chunk-text SHA-256s; 3: the build is kept whole in
-# Chroma too (texts, metadata and tokens, sentences, articles, its record: ``store``).
-INDEX_FORMAT = 3
+# Chroma too (texts, metadata and tokens, sentences, articles, its record: ``store``);
+# 4: on a server, the local files in the store too (``transfer``) and no sentences.npy.
+INDEX_FORMAT = 4
 # Bump when the chunking rules change (ingest/chunking.py): chunk ids and texts change.
 CHUNKER_VERSION = "2"  # 2: a chunk that opens with a list item keeps its marker
 

@@ -1,6 +1,6 @@
-"""The files of a local build folder, written the same way by ingest and by a replica
-that copies a build from the Chroma store (so both produce byte-identical files, and
-the SHA-256s the build's manifest records hold for either)."""
+"""The files of a local build folder, as ingest writes them (a replica copies these very
+files from the Chroma store, ``transfer``, and checks them against the SHA-256s the
+build's manifest records)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,16 @@ def write_files(
     chunks: Sequence[Chunk],
     tokens: Sequence[Sequence[str]],
     chunk_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
+    sentence_vectors: np.ndarray | None,
 ) -> None:
-    """chunks.jsonl, vectors.npy, sentences.npy and bm25/ (from ``tokens``), fsynced."""
+    """chunks.jsonl, vectors.npy, sentences.npy (unless None: on a Chroma server they
+    stay in the store) and bm25/ (from ``tokens``), fsynced."""
     build.mkdir(parents=True, exist_ok=True)
     layout.write_rows(build / layout.CHUNKS_FILE, [c.to_dict() for c in chunks])
     np.save(build / layout.VECTORS_FILE, np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-    np.save(build / layout.SENTENCES_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32))
+    if sentence_vectors is not None:
+        matrix = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
+        np.save(build / layout.SENTENCES_FILE, matrix)
     keyword = KeywordIndex.from_tokens(Analyzer.from_package(), tokens)
     keyword.save(build / layout.BM25_DIR)
     fsync_tree(build)

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from ..errors import (
-    BuildGoneError,
     ChromaUnavailableError,
     IndexCorruptError,
     IndexMismatchError,
@@ -23,9 +22,7 @@ from ..tuning import DEFAULT, Tuning
 from . import integrity, layout, replica, store, vectors
 from .analyzer import Analyzer, analyzer_version
 from .keyword import KeywordIndex
-
-# Stored vectors are unit length (cosine space); anything else was not written by ingest.
-_NORM_TOLERANCE = 1e-2
+from .sentences import LocalSentences, SentenceVectors, StoreSentences, check_vectors
 
 
 @dataclass
@@ -34,8 +31,7 @@ class LoadedIndex:
     manifest: dict[str, Any]
     chunks: list[Chunk]
     vectors: np.ndarray  # chunk vectors, row = chunk position
-    sentence_vectors: np.ndarray
-    sentence_rows: list[int]  # first sentence row of each chunk
+    sentences: SentenceVectors  # the local file, or (server mode) the store
     keyword: KeywordIndex
     collection: Any  # chromadb Collection
     verification: integrity.Verification
@@ -56,7 +52,9 @@ class LoadedIndex:
         every chunk text against its SHA-256 and every vector for being finite and unit
         length. File contents are hashed, and the vectors Chroma serves compared with the
         hashed ``vectors.npy``, before the first answer, or in the background for a
-        build over ``eager_verify_bytes``.
+        build over ``eager_verify_bytes`` (and, on a Chroma server, the comparison
+        always). On a server the sentence vectors are read per answer from the store
+        (``sentences``), each checked for being finite and unit length.
         """
         index_dir = settings.index_path
         identity = None
@@ -91,11 +89,18 @@ class LoadedIndex:
         background = integrity.build_bytes(files) > eager_verify_bytes
         if not background:
             integrity.check_contents(build, files)
+        # Embedded, the sentence vectors are a file of the build; on a server they stay
+        # in the store (``sentences``) and are read per answer.
+        local_sentences = not settings.chroma_host
         try:
             with (build / layout.CHUNKS_FILE).open(encoding="utf-8") as handle:
                 chunks = [Chunk.from_dict(json.loads(line)) for line in handle]
             chunk_vectors = np.load(build / layout.VECTORS_FILE, allow_pickle=False)
-            sentence_vectors = np.load(build / layout.SENTENCES_FILE, allow_pickle=False)
+            sentence_vectors = (
+                np.load(build / layout.SENTENCES_FILE, allow_pickle=False)
+                if local_sentences
+                else None
+            )
             keyword = KeywordIndex.load(build / layout.BM25_DIR, Analyzer.from_package())
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"missing file {Path(exc.filename).name}") from exc
@@ -103,26 +108,41 @@ class LoadedIndex:
             raise IndexCorruptError(f"unreadable index file: {exc}") from exc
         if len(chunks) != manifest["total_chunks"]:
             raise IndexCorruptError("chunk, vector and sentence counts disagree")
+        total_sentences = sum(len(c.sentences) for c in chunks)
+        if total_sentences != manifest["total_sentences"]:
+            raise IndexCorruptError("chunk, vector and sentence counts disagree")
         integrity.check_chunk_texts([c.text for c in chunks], manifest["chunk_text_sha256"])
-        sentence_rows = np.cumsum([0] + [len(c.sentences) for c in chunks]).tolist()
-        _check_vectors(chunk_vectors, len(chunks), layout.VECTORS_FILE)
-        _check_vectors(sentence_vectors, sentence_rows[-1], layout.SENTENCES_FILE)
+        check_vectors(chunk_vectors, len(chunks), layout.VECTORS_FILE)
         client, collection = _open_collection(settings, build, manifest, len(chunks))
+        server = vectors.server_address(settings) if settings.chroma_host else None
+        sentences: SentenceVectors
+        if sentence_vectors is not None:
+            check_vectors(sentence_vectors, total_sentences, layout.SENTENCES_FILE)
+            sentences = LocalSentences(sentence_vectors, chunks)
+        else:
+            assert server is not None
+            sentences = StoreSentences(
+                _sentence_collection(client, build.name, total_sentences),
+                chunks,
+                server,
+                build.name,
+            )
         checks = [lambda: check_collection(collection, chunks, chunk_vectors)]
         if background:
             checks.insert(0, lambda: integrity.check_contents(build, files))
-        verification = integrity.Verification.run(build, checks, background)
+        # On a server the collection is read over the network (about 10 s at 100k
+        # chunks): it is compared in the background, as a large build's files are.
+        verification = integrity.Verification.run(build, checks, background or bool(server))
         return cls(
             build,
             manifest,
             chunks,
             chunk_vectors,
-            sentence_vectors,
-            sentence_rows[:-1],
+            sentences,
             keyword,
             collection,
             verification,
-            vectors.server_address(settings) if settings.chroma_host else None,
+            server,
             client,
         )
 
@@ -132,16 +152,10 @@ class LoadedIndex:
         Raises ``BuildGoneError`` if the build's collection was deleted (pruned by an
         ingest elsewhere) and ``ChromaUnavailableError`` if the server does not answer.
         """
-        try:
+        with vectors.reading(self.server, self.build.name):
             result = self.collection.query(
                 query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
             )
-        except Exception as exc:
-            if vectors.is_not_found(exc):
-                raise BuildGoneError(self.build.name) from exc
-            if self.server is not None and vectors.is_unreachable(exc):
-                raise ChromaUnavailableError(self.server, type(exc).__name__) from exc
-            raise
         return list(result["ids"][0])
 
     def article_text(self, doc_id: str) -> str | None:
@@ -151,39 +165,36 @@ class LoadedIndex:
         doc = self.manifest.get("documents", {}).get(doc_id)
         if self.server is None or not isinstance(doc, dict):
             return None
-        try:
+        with vectors.reading(self.server, self.build.name):
             text = store.read_article(self.client, self.build.name, doc_id)
-        except Exception as exc:
-            if vectors.is_unreachable(exc):
-                raise ChromaUnavailableError(self.server, type(exc).__name__) from exc
-            if vectors.is_not_found(exc):
-                raise BuildGoneError(self.build.name) from exc
-            raise
         if text is None or integrity.text_sha256(text) != doc.get("hash"):
             raise IndexCorruptError(f"the store's text of article {doc_id!r:.60} was changed")
         return text
 
-    def sentence_matrix(self, row: int) -> np.ndarray:
-        # Every answer reads its candidate sentences through here: a build the background
-        # check found changed stops answering at once.
+    def sentence_matrices(self, rows: list[int]) -> list[np.ndarray]:
+        """The sentence vectors of each chunk row (one read from the store in server
+        mode). Every answer reads its candidate sentences through here: a build the
+        background check found changed stops answering at once."""
         self.verification.raise_if_failed()
-        start = self.sentence_rows[row]
-        return self.sentence_vectors[start : start + len(self.chunks[row].sentences)]
+        return self.sentences.matrices(rows)
+
+    def sentence_matrix(self, row: int) -> np.ndarray:
+        return self.sentence_matrices([row])[0]
 
     def documents(self) -> dict[str, dict[str, Any]]:
         return dict(self.manifest.get("documents", {}))
 
 
-def _check_vectors(matrix: np.ndarray, rows: int, name: str) -> None:
-    """Finite, unit-length vectors, one per row: a non-finite score never reaches a reply."""
-    if matrix.ndim != 2 or matrix.shape[0] != rows:
-        raise IndexCorruptError("chunk, vector and sentence counts disagree")
-    if matrix.dtype.kind != "f" or not np.isfinite(matrix).all():
-        raise IndexCorruptError(f"{name} holds values that are not finite numbers")
-    norms = np.linalg.norm(matrix, axis=1)
-    # (An all-zero row is what normalising an empty text gives; it is not tampering.)
-    if not ((np.abs(norms - 1.0) <= _NORM_TOLERANCE) | (norms == 0.0)).all():
-        raise IndexCorruptError(f"{name} holds vectors that are not unit length")
+def _sentence_collection(client: Any, build_id: str, total: int) -> Any:
+    """The build's sentence collection on the server, holding every sentence."""
+    try:
+        collection = client.get_collection(store.sentences_name(build_id))
+        stored = collection.count()
+    except Exception as exc:
+        raise IndexCorruptError(f"Chroma collection unusable: {exc}") from exc
+    if stored != total:
+        raise IndexCorruptError(f"Chroma holds {stored} sentences, expected {total}")
+    return collection
 
 
 def check_collection(collection: Any, chunks: list[Chunk], chunk_vectors: np.ndarray) -> None:

@@ -3,9 +3,11 @@
 In server mode the Chroma store is the one source of truth: its ``live`` record names
 the build, its collections hold all of it (``store``). The local index folder is only
 a cache: a build is copied into ``builds/<id>/`` the first time it is served here (the
-same files ingest writes, checked against the SHA-256s of the build's record), and used
-again while the store's record of that build is unchanged. A replica therefore needs
-nothing but ``SKINQA_CHROMA_HOST``/``PORT`` and an empty data folder.
+files ingest wrote, from the build's files collection, ``transfer``; each checked
+against the SHA-256 of the build's record), and used again while the store's record of
+that build is unchanged. The sentence vectors stay in the store (``sentences``). A
+replica therefore needs nothing but ``SKINQA_CHROMA_HOST``/``PORT`` and an empty data
+folder.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from ..errors import IndexCorruptError, IndexMissingError
 from ..settings import Settings
-from . import layout, local, store
+from . import layout, local, store, transfer
 from .vectors import is_not_found, server_address
 
 log = logging.getLogger(__name__)
@@ -69,18 +71,20 @@ def sync_live(settings: Settings, client: Any) -> Path:
 def copy_build(client: Any, record: dict[str, Any], build: Path) -> None:
     """Write ``build`` from the store: into a temporary folder, then renamed into place,
     so a half-copied build is never mistaken for a whole one."""
-    stored = store.read_build(client, record)
+    files = record.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexCorruptError(f"the store's record of build {build.name} lists no files")
     root = build.parent
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".copy-{build.name}-"))
     try:
-        local.write_files(
-            tmp, stored.chunks, stored.tokens, stored.chunk_vectors, stored.sentence_vectors
-        )
+        transfer.get_files(client, build.name, files, tmp)
+        local.fsync_tree(tmp)
         layout.atomic_write_text(tmp / layout.MANIFEST, json.dumps(record, indent=2))
         if build.exists():
             shutil.rmtree(build)  # a stale or damaged copy: the store's record decides
         tmp.rename(build)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log.info("copied build %s from the Chroma store (%d chunks)", build.name, len(stored.chunks))
+    chunks = record.get("total_chunks")
+    log.info("copied build %s from the Chroma store (%s chunks)", build.name, chunks)

@@ -1,6 +1,6 @@
 """A build kept whole in Chroma, so that Chroma alone can describe and serve it.
 
-Per build ``<id>``, four collections (readable by Chroma's own client or any tool):
+Per build ``<id>``, these collections (readable by Chroma's own client or any tool):
 
     chunks-<id>      one record per chunk: its vector, the verbatim text as ``document``,
                      and metadata: doc id, title, publisher, heading path, character
@@ -13,6 +13,11 @@ Per build ``<id>``, four collections (readable by Chroma's own client or any too
     sentences-<id>   one record per quotable sentence: its vector, its text, its chunk,
                      row and offsets (l2 space: Chroma keeps these vectors bit for bit)
     articles-<id>    one record per article: the whole file text and its metadata
+    files-<id>       server mode: the build's local files (chunks.jsonl, vectors.npy,
+                     bm25/) in parts, as a replica writes them (``transfer``): a
+                     replica copies a build in a few large reads instead of parsing
+                     every record (3 minutes at 100k chunks), and checks each file
+                     against the SHA-256 the build's record holds
 
 and, in the one ``skinqa-meta`` collection, small JSON records:
 
@@ -39,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..embeddings import DIMENSION
-from ..schema import Chunk, Sentence
+from ..schema import Chunk
 from .integrity import text_sha256
 
 META = "skinqa-meta"
@@ -65,13 +70,16 @@ def articles_name(build_id: str) -> str:
     return f"articles-{build_id}"
 
 
+def files_name(build_id: str) -> str:
+    return f"files-{build_id}"
+
+
+# The collection names of a build start with one of these, then the build id.
+PREFIXES = ("chunks-", "vectors-", "sentences-", "articles-", "files-")
+
+
 def build_names(build_id: str) -> tuple[str, ...]:
-    return (
-        chunks_name(build_id),
-        vectors_name(build_id),
-        sentences_name(build_id),
-        articles_name(build_id),
-    )
+    return tuple(f"{prefix}{build_id}" for prefix in PREFIXES)
 
 
 def record_id(build_id: str) -> str:
@@ -194,12 +202,11 @@ def prune(
         if now - retired >= grace_s:
             drop_build(client, build_id)
             dropped.append(build_id)
-    prefixes = ("chunks-", "vectors-", "sentences-", "articles-")
     orphans = (
         {
             name.split("-", 1)[1]
             for name in (c.name for c in client.list_collections())
-            if name.startswith(prefixes)
+            if name.startswith(PREFIXES)
         }
         - set(records)
         - protected
@@ -317,74 +324,25 @@ def chunk_metadata(chunk: Chunk, row: int, publisher: str, tokens: Sequence[str]
 
 
 # -- reading a build ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class StoredBuild:
-    """A build read back from Chroma: what a local build folder is made from."""
-
-    manifest: dict[str, Any]
-    chunks: list[Chunk]
-    tokens: list[list[str]]
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+def sentence_ids(chunk_id: str, count: int) -> list[str]:
+    """The record ids of a chunk's ``count`` sentences, in order."""
+    return [f"{chunk_id}#{n}" for n in range(count)]
 
 
-def _read_all(collection: Any, include: list[str], batch: int) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
-    offset = 0
-    while True:
-        got = collection.get(include=include, limit=batch, offset=offset)
-        if not got["ids"]:
-            return columns
-        for key in columns:
-            columns[key].extend(got[key])
-        offset += len(got["ids"])
-
-
-def read_build(client: Any, manifest: dict[str, Any], batch: int = 5000) -> StoredBuild:
-    """Every chunk, sentence, vector and token list of the build ``manifest`` describes,
-    in chunk order. Raises ``KeyError``/``ValueError`` for a build that does not hold
-    what its record says (the caller names it damaged), Chroma's errors as they come."""
-    build_id = str(manifest["build_id"])
-    chunk_col = client.get_collection(chunks_name(build_id))
-    sentence_col = client.get_collection(sentences_name(build_id))
-    got = _read_all(chunk_col, ["documents", "metadatas"], batch)
-    exact = _read_all(client.get_collection(vectors_name(build_id)), ["embeddings"], batch)
-    vector_of = dict(zip(exact["ids"], exact["embeddings"], strict=True))
-    order = sorted(range(len(got["ids"])), key=lambda i: int(got["metadatas"][i]["row"]))
-    if [int(got["metadatas"][i]["row"]) for i in order] != list(range(len(order))):
-        raise ValueError("chunk rows are not 0..n-1")
-    sent = _read_all(sentence_col, ["documents", "metadatas", "embeddings"], batch)
-    sent_order = sorted(
-        range(len(sent["ids"])),
-        key=lambda i: (int(sent["metadatas"][i]["chunk_row"]), int(sent["metadatas"][i]["n"])),
-    )
-    by_row: dict[int, list[Sentence]] = {}
-    for i in sent_order:
-        meta = sent["metadatas"][i]
-        by_row.setdefault(int(meta["chunk_row"]), []).append(
-            Sentence(int(meta["start"]), int(meta["end"]), str(sent["documents"][i]))
-        )
-    chunks, tokens = [], []
-    for i in order:
-        meta = got["metadatas"][i]
-        row = int(meta["row"])
-        chunks.append(
-            Chunk(
-                id=got["ids"][i],
-                doc_id=str(meta["doc_id"]),
-                title=str(meta["title"]),
-                section=str(meta["section"]),
-                start=int(meta["start"]),
-                end=int(meta["end"]),
-                text=str(got["documents"][i]),
-                content_hash=str(meta["content_hash"]),
-                sentences=tuple(by_row.get(row, ())),
-            )
-        )
-        tokens.append(str(meta["tokens"]).split())
-    chunk_vectors = _matrix([vector_of[got["ids"][i]] for i in order])
-    sentence_vectors = _matrix([sent["embeddings"][i] for i in sent_order])
-    return StoredBuild(manifest, chunks, tokens, chunk_vectors, sentence_vectors)
+def read_sentence_vectors(
+    collection: Any, chunks: Sequence[tuple[str, int]], batch: int = 5000
+) -> list[np.ndarray]:
+    """The sentence vectors of each ``(chunk id, sentence count)``, one matrix per chunk,
+    exactly as the model made them. Raises ``KeyError`` for a sentence the collection
+    lacks, Chroma's errors as they come."""
+    wanted = [sid for chunk_id, count in chunks for sid in sentence_ids(chunk_id, count)]
+    found: dict[str, Any] = {}
+    for i in range(0, len(wanted), batch):
+        got = collection.get(ids=wanted[i : i + batch], include=["embeddings"])
+        found.update(zip(got["ids"], got["embeddings"], strict=True))
+    return [
+        _matrix([found[sid] for sid in sentence_ids(chunk_id, count)]) for chunk_id, count in chunks
+    ]
 
 
 def _matrix(rows: list[Any]) -> np.ndarray:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import ChromaUnavailableError
+from ..errors import AssistantError, BuildGoneError, ChromaUnavailableError
 from ..settings import Settings
 from .layout import CHROMA_DIR
 
@@ -66,3 +68,20 @@ def is_unreachable(exc: BaseException) -> bool:
     import httpx
 
     return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
+
+
+@contextmanager
+def reading(server: str | None, build_id: str) -> Iterator[None]:
+    """Name what went wrong reading a build's collections while answering: the build
+    deleted from the store (``BuildGoneError``: reload the live one), or the server not
+    answering (``ChromaUnavailableError``, server mode); anything else as it came."""
+    try:
+        yield
+    except AssistantError:
+        raise
+    except Exception as exc:
+        if is_not_found(exc):
+            raise BuildGoneError(build_id) from exc
+        if server is not None and is_unreachable(exc):
+            raise ChromaUnavailableError(server, type(exc).__name__) from exc
+        raise

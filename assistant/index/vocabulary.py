@@ -25,12 +25,24 @@ class Vocabulary:
     """Document frequencies of analyzed terms over the indexed chunks."""
 
     def __init__(self, analyzer: Analyzer, chunks: list[Chunk]) -> None:
-        self.analyzer = analyzer
-        self.df: dict[str, int] = {}
+        df: dict[str, int] = {}
         for chunk in chunks:
             for term in set(analyzer.tokens(f"{chunk.title} {chunk.section} {chunk.text}")):
-                self.df[term] = self.df.get(term, 0) + 1
-        self.n = max(1, len(chunks))
+                df[term] = df.get(term, 0) + 1
+        self._init(analyzer, df, len(chunks))
+
+    @classmethod
+    def from_counts(cls, analyzer: Analyzer, df: dict[str, int], chunks: int) -> Vocabulary:
+        """From document frequencies already counted (``KeywordIndex`` holds them: the
+        same analysis of each chunk's title, heading path and text)."""
+        vocabulary = cls.__new__(cls)
+        vocabulary._init(analyzer, dict(df), chunks)
+        return vocabulary
+
+    def _init(self, analyzer: Analyzer, df: dict[str, int], chunks: int) -> None:
+        self.analyzer = analyzer
+        self.df = df
+        self.n = max(1, chunks)
         self._terms = sorted(self.df)
         self._corrections: dict[str, str] = {}
 

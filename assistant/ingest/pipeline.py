@@ -99,40 +99,64 @@ def _claims(manifest: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
-_REUSED = (layout.CHUNKS_FILE, layout.VECTORS_FILE, layout.SENTENCES_FILE)
+def _reused_files(embedded: bool) -> tuple[str, ...]:
+    """The files of the live build a new one reuses: its chunks and vectors (on a Chroma
+    server the sentence vectors are in the store, not a file)."""
+    files = (layout.CHUNKS_FILE, layout.VECTORS_FILE)
+    return (*files, layout.SENTENCES_FILE) if embedded else files
 
 
-def _check_reusable(build: Path, manifest: dict[str, Any]) -> None:
+def _check_reusable(build: Path, manifest: dict[str, Any], embedded: bool) -> None:
     """Raise ``IndexCorruptError`` unless the live build's manifest is sound and the files
     a new build reuses (chunks and vectors) still match their recorded SHA-256: vectors
     changed on disk are never carried into a new build."""
     integrity.check_manifest(manifest, build)
     files = manifest["files"]
-    missing = [name for name in _REUSED if name not in files]
+    reused = _reused_files(embedded)
+    missing = [name for name in reused if name not in files]
     if missing:
         raise IndexCorruptError(f"{layout.MANIFEST} of {build.name} lacks {missing[0]}")
     try:
-        integrity.check_contents(build, {name: files[name] for name in _REUSED})
+        integrity.check_contents(build, {name: files[name] for name in reused})
     except OSError as exc:
         raise IndexCorruptError(f"unreadable index file: {exc}") from exc
 
 
-def _reusable_vectors(build: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Chunk and sentence vectors of the previous build, keyed by chunk content hash."""
+def _reusable_vectors(
+    build: Path, client: Any = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Chunk and sentence vectors of the previous build, keyed by chunk content hash;
+    ``client``: the Chroma server, which holds the sentence vectors in server mode."""
     try:
         with (build / layout.CHUNKS_FILE).open(encoding="utf-8") as handle:
             rows = [json.loads(line) for line in handle]
         chunk_vectors = np.load(build / layout.VECTORS_FILE, allow_pickle=False)
-        sentences = np.load(build / layout.SENTENCES_FILE, allow_pickle=False)
-    except (OSError, ValueError):
+        if client is None:
+            sentences = np.load(build / layout.SENTENCES_FILE, allow_pickle=False)
+            starts = np.cumsum([0] + [len(row["sentences"]) for row in rows])
+            per_chunk = [sentences[starts[i] : starts[i + 1]] for i in range(len(rows))]
+        else:
+            per_chunk = _stored_sentences(client, build.name, rows)
+    except (OSError, ValueError, KeyError):
         return {}, {}
-    chunk_vecs, sent_vecs, offset = {}, {}, 0
+    chunk_vecs, sent_vecs = {}, {}
     for i, row in enumerate(rows):
-        n = len(row["sentences"])
         chunk_vecs[row["content_hash"]] = chunk_vectors[i]
-        sent_vecs[row["content_hash"]] = sentences[offset : offset + n]
-        offset += n
+        sent_vecs[row["content_hash"]] = per_chunk[i]
     return chunk_vecs, sent_vecs
+
+
+def _stored_sentences(client: Any, build_id: str, rows: list[dict[str, Any]]) -> list[np.ndarray]:
+    """The sentence vectors of a build's chunks from the Chroma server (``KeyError`` if
+    the store lacks its collection or a sentence: nothing is reused then)."""
+    try:
+        collection = client.get_collection(store.sentences_name(build_id))
+    except Exception as exc:
+        if vectors.is_not_found(exc):
+            raise KeyError(store.sentences_name(build_id)) from exc
+        raise
+    wanted = [(str(row["id"]), len(row["sentences"])) for row in rows]
+    return store.read_sentence_vectors(collection, wanted)
 
 
 def ingest(
@@ -201,7 +225,7 @@ def _ingest_locked(
     compatible = prev is not None and not rebuild and layout.mismatch(prev, fingerprint) is None
     if compatible and prev_build and prev:
         try:
-            _check_reusable(prev_build, prev)
+            _check_reusable(prev_build, prev, embedded=client is None)
         except IndexCorruptError as err:
             # Nothing of a damaged live build is reused, and a new build is written even
             # if the corpus did not change.
@@ -231,7 +255,7 @@ def _ingest_locked(
     chunks_by_doc = {doc.id: chunk_document(doc, tuning.chunk_max_chars) for doc in docs}
     chunks = [c for doc in docs for c in chunks_by_doc[doc.id]]
     chunk_reuse, sent_reuse = (
-        _reusable_vectors(prev_build) if compatible and prev_build else ({}, {})
+        _reusable_vectors(prev_build, client) if compatible and prev_build else ({}, {})
     )
     old_hashes = set(chunk_reuse)
     new_hashes = {c.content_hash for c in chunks}

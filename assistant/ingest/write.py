@@ -1,6 +1,8 @@
 """Writing one build: its collections in Chroma (embedded, or the server), the local
-files made from the same data, the manifest that records every file's SHA-256 and marks
-the build complete, and last the build's record in Chroma (``index.store``)."""
+files made from the same data (on a server, also kept in the store for replicas to copy,
+``index.transfer``; the sentence vectors there stay in the store only), the manifest
+that records every file's SHA-256 and marks the build complete, and last the build's
+record in Chroma (``index.store``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..index import integrity, layout, local, store, vectors
+from ..index import integrity, layout, local, store, transfer, vectors
 from ..index.analyzer import Analyzer
 from ..schema import Chunk
 from ..settings import Settings
@@ -56,10 +58,12 @@ def write_build(
     embedded = client is None
     chroma = vectors.chroma_client(settings, build) if embedded else client
     store.write_build(chroma, manifest, chunks, tokens, chunk_vectors, sentence_vectors, articles)
-    # The same files a replica writes when it copies the build from Chroma, so the
-    # manifest's SHA-256s hold for either.
-    local.write_files(build, chunks, tokens, chunk_vectors, sentence_vectors)
+    # The files a replica copies from the store (server mode), where the sentence
+    # vectors are read per answer instead (``index.sentences``).
+    local.write_files(build, chunks, tokens, chunk_vectors, sentence_vectors if embedded else None)
     manifest.update(integrity.record(build, [c.text for c in chunks]))
+    if not embedded:
+        transfer.put_files(chroma, build.name, build, manifest["files"])
     # The record is the build's manifest; in the embedded store too, so that store
     # describes itself to any Chroma client.
     store.write_record(chroma, manifest)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import socket
@@ -147,6 +148,7 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, server_settings, 
     # The build names the store by its identity record, not by the address.
     assert manifest["chroma"] == f"chroma-store:{store.identity(client)}"
     assert not (build / "chroma").exists()  # vectors live on the server, not in the build
+    assert not (build / "sentences.npy").exists()  # read from the server per answer
     assert store.live_build(client) == build.name
     assert store.build_record(client, build.name) == manifest
 
@@ -258,6 +260,15 @@ def test_a_replica_needs_only_the_address_however_it_is_spelt(
     bot = Assistant.load(replica, embedder=embedder)
     reply = bot.ask(COST_QUESTION)
     assert any("$700" in c.text for c in reply.citations), reply.answer
+    # Its cache holds the very files ingest wrote (copied from the store's files
+    # collection); the sentence vectors it quoted from were read from the store.
+    built = small_settings.index_path / "builds" / bot.index.build.name
+    for name in bot.index.manifest["files"]:
+        assert (bot.index.build / name).read_bytes() == (built / name).read_bytes()
+    assert bot.index.sentences.reads >= 1  # type: ignore[attr-defined]
+    assert reply.to_dict() | {"timings_ms": None} == Assistant.load(
+        small_settings, embedder=embedder
+    ).ask(COST_QUESTION).to_dict() | {"timings_ms": None}
     # The staff Sources page's text comes from the store, not a corpus folder.
     [doc_id] = bot.index.documents()
     article = (small_settings.corpus_dir / SMALL_ARTICLE).read_text("utf-8")
@@ -269,6 +280,30 @@ def test_a_replica_needs_only_the_address_however_it_is_spelt(
         elsewhere = replica.model_copy(update={"chroma_port": other.port})
         with pytest.raises(IndexMissingError, match="Chroma server"):
             Assistant.load(elsewhere, embedder=embedder)
+
+
+def test_a_replica_refuses_a_copy_that_does_not_match_the_record(
+    chroma_server, small_settings, embedder, tmp_path
+) -> None:
+    from assistant import Assistant
+    from assistant.errors import IndexCorruptError
+    from assistant.index import store, transfer
+    from assistant.ingest import ingest
+
+    summary = ingest(small_settings, lambda: embedder, model_id=embedder.model_id)
+    assert summary.build is not None
+    parts = chroma_server.client().get_collection(store.files_name(summary.build))
+    first = transfer.part_id("vectors.npy", 0)
+    meta = parts.get(ids=[first], include=["metadatas"])["metadatas"][0]
+    raw = bytearray(base64.b64decode(meta["data"]))
+    raw[-1] ^= 0x01  # one bit of one vector
+    parts.update(ids=[first], metadatas=[{**meta, "data": base64.b64encode(raw).decode()}])
+    replica = make_settings(
+        tmp_path / "replica", chroma_host=chroma_server.host, chroma_port=chroma_server.port
+    )
+    with pytest.raises(IndexCorruptError, match=r"copy of vectors\.npy does not match"):
+        Assistant.load(replica, embedder=embedder)
+    assert not list((tmp_path / "replica" / "index" / "builds").iterdir())  # nothing kept
 
 
 def test_a_build_pruned_under_a_replica_is_replaced_by_the_live_one(

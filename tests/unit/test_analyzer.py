@@ -88,6 +88,27 @@ def test_document_frequencies_count_each_chunk_once(vocabulary: Vocabulary) -> N
     assert vocabulary.df["guid"] == 3  # the title is part of every chunk's text
 
 
+def test_the_keyword_index_holds_the_same_document_frequencies(
+    analyzer: Analyzer, vocabulary: Vocabulary
+) -> None:
+    """A served build's vocabulary comes from its BM25 index, not a second analysis; a
+    chunk without a single term (indexed under a placeholder) adds nothing."""
+    from assistant.index.keyword import KeywordIndex
+    from assistant.index.local import keyword_text
+
+    chunks = [
+        chunk(0, "Apply sunscreen every morning."),
+        chunk(1, "Sunscreen protects healing skin."),
+        chunk(2, "Clean the derma roller with alcohol."),
+    ]
+    tokens = [analyzer.tokens(keyword_text(c)) for c in chunks] + [[]]
+    df = KeywordIndex.from_tokens(analyzer, tokens).document_frequencies()
+    assert df == vocabulary.df
+    again = Vocabulary.from_counts(analyzer, df, len(chunks))
+    assert again.n == 3 and again.correct("alcohl") == "alcohol"
+    assert again.weights("sunscreen roller") == vocabulary.weights("sunscreen roller")
+
+
 def test_misspellings_are_corrected_to_an_article_term(vocabulary: Vocabulary) -> None:
     assert vocabulary.correct("alcohl") == "alcohol"
     assert vocabulary.correct("sunscren") == "sunscreen"

@@ -12,6 +12,7 @@ from assistant.answer.retrieve import HybridRetriever
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.index import layout
 from assistant.index.reader import LoadedIndex
+from assistant.index.vocabulary import Vocabulary
 from assistant.ingest import ingest
 from assistant.ingest.pipeline import sentence_embed_text
 from assistant.settings import Settings
@@ -84,7 +85,15 @@ def test_the_index_holds_the_chunks_their_vectors_and_the_manifest(built, index)
     chunk = index.chunks[row]
     expected = toy.embed([sentence_embed_text(chunk, s.text) for s in chunk.sentences])
     assert np.array_equal(index.sentence_matrix(row), expected)
-    assert index.sentence_vectors.shape == (SENTENCES, 384)
+    assert index.sentences.matrix.shape == (SENTENCES, 384)  # type: ignore[attr-defined]
+    assert [m.shape[0] for m in index.sentence_matrices([row, 0, row])] == [
+        len(chunk.sentences),
+        len(index.chunks[0].sentences),
+        len(chunk.sentences),
+    ]
+    # The vocabulary read off the BM25 index is the one a second analysis would count.
+    analyzer = index.keyword.analyzer
+    assert index.keyword.document_frequencies() == Vocabulary(analyzer, index.chunks).df
     assert index.manifest["model_id"] == embedder.model_id
     assert index.documents()["sun-care"] == {
         "file": "sun-care.md",
