@@ -52,14 +52,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.web.app import launch
 
-    demo, url = launch(bot, settings, args.host, args.port)
+    try:
+        served, url = launch(bot, settings, args.host, args.port)
+    except AssistantError as err:  # e.g. a malformed SKINQA_CLINIC_FILE
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. the port is taken
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"Running on {url}", flush=True)
     print(f"Listening on: {args.host}:{args.port}")
     print(f"Staff:        {staff_state(settings)}")
     source = ClientAddress(settings.trusted_proxies).describe()
     limit = settings.rate_limit_per_minute
     print(f"Rate limit:   {limit} questions/min per client; client = {source}", flush=True)
-    demo.block_thread()
+    served.block_thread()
     return 0
 
 

@@ -104,6 +104,7 @@ class Query:
     message: str = ""  # the whole message (the safety layer reads all of it)
     background: str = ""  # the rest of a long message: age, skin, what they tried
     small_talk: str | None = None  # "thanks", "greeting", ...: nothing to look up
+    new_topic: bool = False  # announced as a new question ("unrelated, but ..."): no follow-up
 
     @property
     def text(self) -> str:

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         None, description="Bearer token that unlocks the retrieval details on POST /api/ask."
     )
     rate_limit_per_minute: int = Field(30, ge=1, description="Questions per client per minute.")
+    clinic_file: Path | None = Field(
+        None,
+        description="The clinic's name, phone, e-mail, booking URL and hours (YAML); "
+        "default: the sample values in assistant/data/clinic.yaml.",
+    )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="Comma-separated addresses or networks of reverse proxies whose "

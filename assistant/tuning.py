@@ -24,6 +24,7 @@ HEURISTICS = (
     "quantity_lead",  # a how-long / how-many question leads with a unit holding one
     "advice",  # a list item's own advice (its sub-item) comes with it
     "caution_answer",  # a safety question is answered by its caution
+    "spelling",  # a misspelled word is read as the article word it is a typo of
 )
 
 

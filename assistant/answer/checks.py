@@ -160,6 +160,17 @@ class AnswerChecks:
         if kind is None or signals.coverage < self.min_share:
             return None
         topic = topic_weights(question, kind, signals.weights, self.analyzer)
+        if not topic:
+            # Nothing but the asking words ("What does microneedling cost?"): the value of
+            # the treatment itself, held by the best-ranked sentence that has one.
+            return next(
+                (
+                    c
+                    for c in pool
+                    if c.similarity >= self.whole_similarity and holds(kind, c, None, self.analyzer)
+                ),
+                None,
+            )
         key = key_term(topic, known)
         if key is None:
             return None

@@ -21,6 +21,7 @@ from ..index.vocabulary import Vocabulary
 from ..settings import Settings
 from ..tuning import Tuning
 from .retrieve import HybridRetriever
+from .spelling import Speller, article_words
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,26 @@ class Snapshot:
     index: LoadedIndex
     vocabulary: Vocabulary
     retriever: HybridRetriever
+    speller: Speller
 
     @classmethod
     def bind(
-        cls, index: LoadedIndex, tuning: Tuning, embedder: Embedder, analyzer: Analyzer
+        cls,
+        index: LoadedIndex,
+        tuning: Tuning,
+        embedder: Embedder,
+        analyzer: Analyzer,
+        common_words: frozenset[str] = frozenset(),
     ) -> Snapshot:
+        """``common_words``: words a client may write that no article uses (never
+        corrected into an article word; see ``spelling``)."""
         df = index.keyword.document_frequencies()
         vocabulary = Vocabulary.from_counts(analyzer, df, len(index.chunks))
         retriever = HybridRetriever(index, embedder, tuning, correct=vocabulary.corrected)
-        return cls(index, vocabulary, retriever)
+        # The articles' words are gathered on the first word that needs them: a start at
+        # 100k chunks does not wait for them.
+        speller = Speller(lambda: article_words(index.chunks, analyzer.canonical), common_words)
+        return cls(index, vocabulary, retriever, speller)
 
 
 class LiveIndex:
@@ -62,12 +74,14 @@ class LiveIndex:
         index: LoadedIndex,
         embedder: Embedder,
         analyzer: Analyzer,
+        common_words: frozenset[str] = frozenset(),
     ) -> None:
         self.settings = settings
         self.tuning = tuning
         self.embedder = embedder
         self.analyzer = analyzer
-        self.current = Snapshot.bind(index, tuning, embedder, analyzer)
+        self.common_words = common_words
+        self.current = Snapshot.bind(index, tuning, embedder, analyzer, common_words)
         self._checked = time.monotonic()
         # One thread loads a new build; the others keep answering from the current one.
         self._switching = threading.Lock()
@@ -118,6 +132,8 @@ class LiveIndex:
         index = LoadedIndex.open(self.settings, self.embedder.model_id, self.tuning)
         if index.build.name == self.current.index.build.name:
             return False
-        self.current = Snapshot.bind(index, self.tuning, self.embedder, self.analyzer)
+        self.current = Snapshot.bind(
+            index, self.tuning, self.embedder, self.analyzer, self.common_words
+        )
         log.info("switched to index build %s", index.build.name)
         return True

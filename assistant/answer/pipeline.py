@@ -15,7 +15,13 @@ from collections.abc import Generator as Gen
 from typing import Any, Protocol
 
 from ..data import load_wording
-from ..embeddings import BatchingEmbedder, Embedder, make_embedder, model_id_for
+from ..embeddings import (
+    BatchingEmbedder,
+    Embedder,
+    bundled_model_path,
+    make_embedder,
+    model_id_for,
+)
 from ..errors import BuildGoneError
 from ..index.analyzer import Analyzer
 from ..index.reader import LoadedIndex
@@ -28,6 +34,7 @@ from .query import QueryReader, clean_history, sanitize
 from .respond import Responder
 from .retrieve import HybridRetriever
 from .safety import SafetyRules, SafetyTopic
+from .spelling import english_words, model_words
 from .support import SupportChecker
 
 log = logging.getLogger(__name__)
@@ -65,7 +72,9 @@ class Assistant:
         self.wording = load_wording()
         self.generator = generator
         self._checker: SupportChecker | None = None
-        self.live_index = LiveIndex(settings, tuning, index, embedder, self.analyzer)
+        # Whole English words the model knows: a client's word among them is no typo.
+        common = english_words() | model_words(settings.model_path or bundled_model_path())
+        self.live_index = LiveIndex(settings, tuning, index, embedder, self.analyzer, common)
         self.reader = QueryReader.from_package(self.analyzer)
         self.responder = Responder(tuning, embedder, self.analyzer, self.safety_rules, self.wording)
 
@@ -148,7 +157,13 @@ class Assistant:
         self.refresh()
         live = self.live_index.current
         turns = clean_history(history)
-        query = self.reader.read(text, turns)
+        if self.tuning.on("spelling"):
+            # Read as the articles spell it; the reply still shows what the client wrote.
+            spelled = live.speller.fix(text)
+            turns = [{**t, "content": live.speller.fix(t["content"])} for t in turns]
+            query = dataclasses.replace(self.reader.read(spelled, turns), message=text)
+        else:
+            query = self.reader.read(text, turns)
         if query.small_talk is not None:
             reply = self.responder.small_talk(query)
         else:

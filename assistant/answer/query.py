@@ -87,6 +87,22 @@ def _starts_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool
     return any(tuple(words[: len(p)]) == p for p in phrases)
 
 
+def _marker_pattern(markers: Sequence[str]) -> re.Pattern[str]:
+    """A message's start that announces a new question: a marker, after an "ok" or "oh",
+    with the "but" or punctuation that follows it.
+
+    >>> _marker_pattern(["unrelated"]).sub("", "ok unrelated but, how long?")
+    'how long?'
+    """
+    words = sorted((r"\s+".join(map(re.escape, m.split())) for m in markers), key=len)
+    return re.compile(
+        r"^\W*(?:(?:ok|okay|oh|so|and|also|hi|hey)\b\W*)*(?:"
+        + "|".join(reversed(words))
+        + r")\b[\s,:;.!?-]*(?:(?:but|though|tho)\b[\s,:;.!?-]*)?",
+        re.IGNORECASE,
+    )
+
+
 @dataclass(frozen=True)
 class QueryReader:
     """Reads messages in their conversation (see the module docstring)."""
@@ -100,6 +116,9 @@ class QueryReader:
     inversions: frozenset[tuple[str, str]]
     core_min_words: int
     small_talk_kinds: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+    small_talk_fillers: frozenset[str] = frozenset()
+    # "different question, ...", as one pattern over the message's start
+    topic_marker: re.Pattern[str] = re.compile(r"(?!)")
 
     @classmethod
     def from_package(cls, analyzer: Analyzer) -> QueryReader:
@@ -118,6 +137,8 @@ class QueryReader:
             small_talk_kinds=tuple(
                 (kind, _phrases(items)) for kind, items in data["small_talk"].items()
             ),
+            small_talk_fillers=frozenset(words_of(" ".join(data["small_talk_fillers"]))),
+            topic_marker=_marker_pattern(data["topic_markers"]),
         )
 
     # -- small talk ----------------------------------------------------------------
@@ -126,17 +147,25 @@ class QueryReader:
         it holds anything else ("hi! does it hurt?" is a question)."""
         words = words_of(message)
         found: list[str] = []
-        for kind, phrases in self.small_talk_kinds:
-            for phrase in phrases:
-                n = len(phrase)
-                i = 0
-                while i + n <= len(words):
-                    if tuple(words[i : i + n]) == phrase:
-                        found.append(kind)
-                        del words[i : i + n]
-                    else:
-                        i += 1
-        rest = [w for w in words if w.replace("'", "") not in STOPWORDS and not w.isdigit()]
+        # Longest phrases first, whatever their kind: "have a lovely evening" is a goodbye
+        # before "lovely" is thanks.
+        every = [(p, kind) for kind, phrases in self.small_talk_kinds for p in phrases]
+        for phrase, kind in sorted(every, key=lambda pk: len(pk[0]), reverse=True):
+            n = len(phrase)
+            i = 0
+            while i + n <= len(words):
+                if tuple(words[i : i + n]) == phrase:
+                    found.append(kind)
+                    del words[i : i + n]
+                else:
+                    i += 1
+        rest = [
+            w
+            for w in words
+            if w.replace("'", "") not in STOPWORDS
+            and w not in self.small_talk_fillers
+            and not w.isdigit()
+        ]
         if not found or rest:
             return None
         order = [kind for kind, _ in self.small_talk_kinds]
@@ -225,6 +254,11 @@ class QueryReader:
         kind = self.small_talk(message)
         if kind is not None:
             return Query(message, message=message, small_talk=kind)
+        announced = self.topic_marker.sub("", message)
+        if announced != message and announced.strip():
+            # A new question, announced as one: never a follow-up.
+            question, background = self.core(announced)
+            return Query(question, message=message, background=background, new_topic=True)
         question, background = self.core(message)
         context = None
         if self.is_follow_up(question):
@@ -236,7 +270,9 @@ class QueryReader:
         """A question read as a follow-up after all ("how soon would I notice?" after a
         question about scars), or None when there is nothing earlier to lean on."""
         context = self._context(history)
-        return None if context is None else replace(query, context=context)
+        if context is None or query.new_topic:
+            return None
+        return replace(query, context=context)
 
     def _context(self, history: Sequence[dict[str, str]]) -> str | None:
         """The topic a follow-up borrows: the latest earlier question that was not small

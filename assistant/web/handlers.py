@@ -1,6 +1,7 @@
-"""Event handlers of the web app: the chats, feedback, the staff login and the sources.
+"""Event handlers of the staff page: its chat, the passage search, the login, the sources.
 
-The layout that wires them is in ``app.py``; HTML rendering in ``render.py`` and
+The client page answers through ``chat.py``; ``api_ask`` serves Gradio's ``/ask`` API.
+The layout that wires them is in ``staff_page.py``; HTML rendering in ``render.py`` and
 ``articles.py``; the API's checks in ``api.py``; the staff login in ``staff.py``.
 """
 
@@ -10,8 +11,6 @@ import html
 import itertools
 import logging
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import gradio as gr
@@ -28,7 +27,7 @@ from .render import (
     load_ui_text,
     render_reply,
     retrieved_rows,
-    stream_markdown,
+    search_rows,
     user_message,
 )
 from .sessions import forget_api_session, sweep_from_worker
@@ -36,8 +35,8 @@ from .staff import check_login, staff_login_required
 
 log = logging.getLogger(__name__)
 
-MAX_COMMENT_CHARS = 2000
-# Answers a session keeps for follow-ups, feedback and the staff details: a long
+SEARCH_RESULTS = 10  # passages the staff search lists
+# Answers a staff session keeps for follow-ups and the details: a long
 # conversation must not grow the server's memory without bound.
 MAX_TURNS = 50
 # Gradio's queue is swept of finished sessions' bookkeeping every this many API calls.
@@ -48,18 +47,8 @@ Turns = dict[str, dict[str, Any]]
 __all__ = ["ChatApp", "check_login", "staff_login_required"]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _notice(message: str) -> str:
     return f'<div class="sq-notice">{html.escape(message)}</div>'
-
-
-def _is_notice(value: Any) -> bool:
-    """Whether a liked message is one of our notices (rate limit, errors), not an answer."""
-    text = value if isinstance(value, str) else str(value or "")
-    return 'class="sq-notice"' in text
 
 
 class ChatApp:
@@ -114,52 +103,37 @@ class ChatApp:
             ]
         return history
 
-    def answer_stream(
+    def answer(
         self, question: str, messages: list[Any], turns: Turns, request: gr.Request | None
-    ) -> Iterator[tuple[list[Any], Turns, dict[str, Any] | None]]:
-        """Yield (messages, turns, reply dict once done) while the answer appears."""
+    ) -> tuple[list[Any], Turns, dict[str, Any] | None]:
+        """(messages, turns, the reply dict or None for a notice): shown as soon as ready."""
         question = (question or "").strip()
         if not question:
-            return
+            return messages, turns, None
         messages = [*messages, {"role": "user", "content": user_message(question)}]
         notice = self.answerer.too_long(question)
         if notice is None and not self.limiter.allow(self.clients(request)):
             notice = self.text["rate_limited"]
         if notice is not None:
-            yield [*messages, {"role": "assistant", "content": _notice(notice)}], turns, None
-            return
-        # The question shows at once; no assistant message until its answer exists, so
-        # there is nothing to rate before the answer can be recorded with the rating.
-        yield messages, turns, None
+            return [*messages, {"role": "assistant", "content": _notice(notice)}], turns, None
         try:
             reply = self.answerer.ask(question, self._history(turns, len(messages)))
         except ValueError as err:
-            yield [*messages, {"role": "assistant", "content": _notice(str(err))}], turns, None
-            return
+            return [*messages, {"role": "assistant", "content": _notice(str(err))}], turns, None
         except ChromaUnavailableError as err:
             log.error("answering failed: %s", err)
             content = _notice(self.text["store_unavailable"])
-            yield [*messages, {"role": "assistant", "content": content}], turns, None
-            return
+            return [*messages, {"role": "assistant", "content": content}], turns, None
         except Exception:  # never show a traceback to a client; the log keeps it
             log.exception("answering %r failed", question[:200])
             content = _notice(self.text["failed"])
-            yield [*messages, {"role": "assistant", "content": content}], turns, None
-            return
-        rendered = render_reply(reply, self.text)
+            return [*messages, {"role": "assistant", "content": content}], turns, None
         index = len(messages)  # where the assistant message goes
         data = reply.to_dict()
         kept = sorted(turns, key=int)[-(MAX_TURNS - 1) :]
         turns = {**{k: turns[k] for k in kept}, str(index): {"id": uuid.uuid4().hex, **data}}
-        for markdown in stream_markdown(rendered):
-            yield [*messages, {"role": "assistant", "content": markdown}], turns, None
-        yield [*messages, {"role": "assistant", "content": rendered.markdown()}], turns, data
-
-    def client_respond(
-        self, question: str, messages: list[Any], turns: Turns, request: gr.Request
-    ) -> Iterator[tuple[Any, ...]]:
-        for msgs, new_turns, _ in self.answer_stream(question, messages, turns, request):
-            yield "", msgs, new_turns
+        content = render_reply(reply, self.text).markdown()
+        return [*messages, {"role": "assistant", "content": content}], turns, data
 
     def staff_respond(
         self,
@@ -168,15 +142,14 @@ class ChatApp:
         turns: Turns,
         logged_in: bool,
         request: gr.Request,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> tuple[Any, ...]:
         # The session flag lives on the server (gr.State), so a client cannot forge it.
         if not logged_in:
             raise gr.Error(self.text["login_required"])
-        for msgs, new_turns, data in self.answer_stream(question, messages, turns, request):
-            if data is None:
-                yield "", msgs, new_turns, gr.skip(), gr.skip()
-            else:
-                yield "", msgs, new_turns, details_markdown(data), retrieved_rows(data)
+        msgs, new_turns, data = self.answer(question, messages, turns, request)
+        if data is None:
+            return "", msgs, new_turns, gr.skip(), gr.skip()
+        return "", msgs, new_turns, details_markdown(data), retrieved_rows(data)
 
     def staff_select(self, turns: Turns, logged_in: bool, event: gr.SelectData) -> tuple[Any, Any]:
         """Show the details of the answer the staff member clicked on."""
@@ -188,53 +161,15 @@ class ChatApp:
             return gr.skip(), gr.skip()
         return details_markdown(turn), retrieved_rows(turn)
 
-    # -- feedback ------------------------------------------------------------------
-    def _record(self, turn: dict[str, Any], vote: str, comment: str | None) -> dict[str, Any]:
-        return {
-            "timestamp": _now(),
-            "answer_id": turn["id"],
-            "event": "comment" if comment is not None else "vote",
-            "vote": vote,
-            "comment": comment,
-            "question": turn["question"],
-            "answer": turn["answer"],
-            "citations": turn["citations"],
-            "abstained": turn["abstained"],
-            "safety": turn["safety"],
-        }
-
-    def on_like(
-        self, turns: Turns, event: gr.LikeData, request: gr.Request
-    ) -> tuple[Any, Any, str]:
-        """Log the vote at once, so it is kept even if no comment follows."""
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        turn = turns.get(str(index))
-        if turn is None:
-            # Never silent: say why the rating was not kept.
-            notice = _is_notice(event.value)
-            log.warning("feedback on message %s not recorded (%s)", index,
-                        "a notice" if notice else "no answer in this session")  # fmt: skip
-            message = self.text["feedback_not_an_answer" if notice else "feedback_expired"]
-            return gr.update(visible=False), None, message
-        if not self.feedback_limiter.allow(self.clients(request)):
-            return gr.update(visible=False), None, self.text["rate_limited"]
-        vote = {True: "up", False: "down"}.get(event.liked, "none")  # type: ignore[call-overload]
-        self.feedback.append(self._record(turn, vote, None))
-        # A thumbs-down opens the optional comment box for that answer.
-        pending = str(index) if vote == "down" else None
-        return gr.update(visible=vote == "down"), pending, self.text["feedback_thanks"]
-
-    def on_comment(
-        self, comment: str, pending: str | None, turns: Turns, request: gr.Request
-    ) -> tuple[Any, Any, None, str]:
-        turn = turns.get(pending or "")
-        comment = (comment or "").strip()[:MAX_COMMENT_CHARS]
-        if turn is None or not comment:
-            return gr.update(visible=False), "", None, ""
-        if not self.feedback_limiter.allow(self.clients(request)):
-            return gr.update(visible=False), "", None, self.text["rate_limited"]
-        self.feedback.append(self._record(turn, "down", comment))
-        return gr.update(visible=False), "", None, self.text["feedback_comment_thanks"]
+    def staff_search(self, words: str, logged_in: bool) -> tuple[Any, str]:
+        """The ranked passages for any words, without composing an answer."""
+        if not logged_in:
+            raise gr.Error(self.text["login_required"])
+        words = (words or "").strip()[: self.settings.max_question_chars]
+        if not words:
+            return [], self.text["search_empty"]
+        hits = self.bot.retriever.retrieve(words, top_k=SEARCH_RESULTS).hits
+        return search_rows(hits), self.text["search_done"].format(count=len(hits), words=words)
 
     # -- staff login and sources ---------------------------------------------------
     def login(self, user: str, password: str, request: gr.Request) -> tuple[Any, ...]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,10 +20,6 @@ from typing import Any
 from ..data import load_yaml
 from ..schema import Reply
 
-# The answer is computed in one go; streaming it a few words at a time only makes a long
-# answer easier to follow as it appears. ~40 updates a second keeps it quick.
-STREAM_WORDS = 3
-STREAM_DELAY_S = 0.025
 END_MARK = '<span class="sq-end"></span>'
 # A line of quotes in the body the engine writes: "- quote [n]", nested ones indented.
 BULLET = re.compile(r"^( *)[-*] (.*)$")
@@ -93,15 +87,15 @@ def body_html(body: str) -> str:
 # -- rendering an answer ---------------------------------------------------------------
 @dataclass(frozen=True)
 class Rendered:
-    """An answer for the chat: fixed HTML around a body that is streamed."""
+    """An answer for the staff chat: fixed HTML around the body."""
 
     head: str  # urgent / truncation notes, shown first
-    body: str  # the answer text as the engine wrote it, streamed word by word
+    body: str  # the answer text as the engine wrote it
     tail: str  # safety notes and the Sources block
     decline: bool  # the body is a decline, shown in its own callout
 
     def markdown(self, body: str | None = None) -> str:
-        """The whole answer (``body=None``) or a partial one while it streams."""
+        """The whole answer (``body=None``) or one with another body."""
         text = self.body if body is None else body
         text = _callout("sq-decline", text) if self.decline else body_html(text)
         out = "\n\n".join(part for part in (self.head, text, self.tail) if part)
@@ -153,17 +147,6 @@ def render_reply(reply: Reply, text: dict[str, Any]) -> Rendered:
     )
 
 
-def stream_markdown(rendered: Rendered, delay: float = STREAM_DELAY_S) -> Iterator[str]:
-    """Growing versions of the rendered answer, a few words more each time."""
-    # Split on whitespace but keep it, so the line layout (quotes, paragraphs) is intact.
-    tokens = re.findall(r"\S+\s*", rendered.body)
-    for end in range(STREAM_WORDS, len(tokens), STREAM_WORDS):
-        # A partial body: no sources yet, and no end marker (the answer is not finished).
-        yield Rendered(rendered.head, "", "", rendered.decline).markdown("".join(tokens[:end]))
-        time.sleep(delay)
-    yield rendered.markdown()
-
-
 # -- staff details ---------------------------------------------------------------------
 def details_markdown(reply: dict[str, Any]) -> str:
     """Everything about one answer except the retrieved chunks (shown as a table), as
@@ -172,6 +155,9 @@ def details_markdown(reply: dict[str, Any]) -> str:
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in reply["timings_ms"].items()) or "—"
     rows = [
         ("Question", reply["question"]),
+        ("Verdict", reply["outcome"]),
+        ("Reason", reply["reason"]),
+        ("Lead", f"[{reply['lead']}]" if reply.get("lead") else "none"),
         ("Retrieval query", reply["query"]),
         ("Safety flags", safety),
         ("Declined", "yes" if reply["abstained"] else "no"),
@@ -179,8 +165,9 @@ def details_markdown(reply: dict[str, Any]) -> str:
         ("Citations", str(len(reply["citations"]))),
         ("Timings", timings),
     ]
-    if reply.get("gate"):  # the answerability signals behind an answer or a decline
-        rows.append(("Gate", ", ".join(f"{k} {_fmt(v)}" for k, v in reply["gate"].items())))
+    if reply.get("gate"):  # the signals behind the verdict
+        signals = [(k, v) for k, v in reply["gate"].items() if k not in ("outcome", "reason")]
+        rows.append(("Signals", ", ".join(f"{k} {_fmt(v)}" for k, v in signals)))
     parts = [f"<p><strong>{label}:</strong> {html_text(str(value))}</p>" for label, value in rows]
     if reply["dropped"]:
         items = "".join(
@@ -214,4 +201,21 @@ def retrieved_rows(reply: dict[str, Any]) -> list[list[Any]]:
             "✔" if h["cited"] else "",
         ]
         for i, h in enumerate(reply["retrieved"])
+    ]
+
+
+def search_rows(hits: list[Any]) -> list[list[Any]]:
+    """The staff search's table: each ranked passage, its ranks and its text."""
+    return [
+        [
+            i + 1,
+            h.chunk.doc_id,
+            h.chunk.section,
+            round(h.score, 5),
+            "" if h.dense_rank is None else h.dense_rank,
+            "" if h.keyword_rank is None else h.keyword_rank,
+            "" if h.dense_similarity is None else round(h.dense_similarity, 4),
+            h.chunk.text,
+        ]
+        for i, h in enumerate(hits)
     ]

@@ -4,7 +4,6 @@ and limits, file access, staff protection, feedback writing and ``app.py`` start
 from __future__ import annotations
 
 import http.client
-import itertools
 import json
 import os
 import socket
@@ -42,11 +41,11 @@ def running_app(bot: Any, settings: Any) -> Iterator[str]:
     """The real app on a free localhost port, in a background thread; yields its URL."""
     from assistant.web.app import launch
 
-    demo, base = launch(bot, settings, "127.0.0.1", free_port())
+    served, base = launch(bot, settings, "127.0.0.1", free_port())
     try:
         yield base
     finally:
-        demo.close()
+        served.close()
 
 
 def app_settings(built_settings: Any, tmp_path: Path, **extra: Any) -> Any:
@@ -146,7 +145,8 @@ def test_no_file_outside_the_app_is_served(url, path: str) -> None:
 
 
 def _queue_call(url: str, api_name: str, data: list[Any]) -> dict[str, Any]:
-    """Call an event the way the browser does (``fn_index`` + session), bypassing the UI."""
+    """Call an event the way the browser does (``fn_index`` + session), bypassing the UI.
+    ``url`` is the page's: the staff page's events are under ``/staff``."""
     config = httpx.get(f"{url}/config", timeout=10).json()
     fn_index = next(d["id"] for d in config["dependencies"] if d["api_name"] == api_name)
     session = uuid.uuid4().hex[:12]
@@ -170,9 +170,12 @@ def _queue_call(url: str, api_name: str, data: list[Any]) -> dict[str, Any]:
 def test_staff_events_refuse_a_session_that_has_not_logged_in(url) -> None:
     # The logged-in flag is server-side session state: sending True in the payload is
     # ignored, so the staff answer (with retrieval details) is refused.
-    output = _queue_call(url, "staff_respond", [COST_QUESTION, [], {}, True])
+    staff = f"{url}/staff"
+    output = _queue_call(staff, "staff_respond", [COST_QUESTION, [], {}, True])
     assert output.get("error") == "Please log in to the staff view first."
-    output = _queue_call(url, "read_article", ["microneedling-benefits-guide", True])
+    output = _queue_call(staff, "staff_search", ["cost", True])
+    assert output.get("error") == "Please log in to the staff view first."
+    output = _queue_call(staff, "read_article", ["microneedling-benefits-guide", True])
     assert "data" not in output or not any(output.get("data") or [])
 
 
@@ -214,7 +217,9 @@ def test_staff_handlers_check_the_session_flag(bot, built_settings, tmp_path) ->
 
     app = ChatApp(bot, app_settings(built_settings, tmp_path))
     with pytest.raises(gr.Error):
-        next(app.staff_respond(COST_QUESTION, [], {}, False, None))
+        app.staff_respond(COST_QUESTION, [], {}, False, None)
+    with pytest.raises(gr.Error):
+        app.staff_search("cost", False)
     with pytest.raises(gr.Error):
         app.read_article("microneedling-benefits-guide", False)
     article = app.read_article("microneedling-benefits-guide", True)
@@ -239,17 +244,6 @@ def test_rate_limit_answers_the_fourth_call_with_a_clear_error(
             client.predict("Does it hurt?", "[]", api_name="/ask")
 
 
-def test_rate_limit_in_the_chat_is_a_message(bot, built_settings, tmp_path) -> None:
-    from assistant.web.handlers import ChatApp
-
-    app = ChatApp(bot, app_settings(built_settings, tmp_path, rate_limit_per_minute=1))
-    *_, (_, first, _) = app.client_respond("Does it hurt?", [], {}, None)
-    assert "Sources" in first[-1]["content"]
-    *_, (_, second, _) = app.client_respond("Does it hurt?", first, {}, None)
-    assert RATE_MESSAGE in second[-1]["content"]
-    assert len(second) == 4  # the question stays visible, followed by the notice
-
-
 # -- answers in the chat -------------------------------------------------------------
 class CountingBot:
     """The real assistant, counting ``ask`` calls."""
@@ -264,23 +258,6 @@ class CountingBot:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._bot, name)
-
-
-def test_chat_computes_once_then_streams(bot, built_settings, tmp_path) -> None:
-    from assistant.web.handlers import ChatApp
-
-    spy = CountingBot(bot)
-    app = ChatApp(spy, app_settings(built_settings, tmp_path))  # type: ignore[arg-type]
-    updates = list(app.client_respond("How often should I have sessions?", [], {}, None))
-    assert spy.calls == 1
-    texts = [messages[-1]["content"] for _, messages, _ in updates]
-    assert len(texts) > 5
-    assert all(len(a) <= len(b) for a, b in itertools.pairwise(texts[1:]))
-    final = texts[-1]
-    assert "[1]" in final and 'class="sq-sources"' in final
-    _, messages, turns = updates[-1]
-    assert [m["role"] for m in messages] == ["user", "assistant"]
-    assert turns["1"]["citations"]
 
 
 def test_rendering_styles_declines_and_safety_notes(bot) -> None:
@@ -298,31 +275,6 @@ def test_rendering_styles_declines_and_safety_notes(bot) -> None:
 
 
 # -- feedback --------------------------------------------------------------------------
-def test_like_and_comment_handlers_write_records(bot, built_settings, tmp_path) -> None:
-    import gradio as gr
-
-    from assistant.web.handlers import ChatApp
-
-    settings = app_settings(built_settings, tmp_path)
-    app = ChatApp(bot, settings)
-    *_, (_, messages, turns) = app.client_respond(COST_QUESTION, [], {}, None)
-    dislike = gr.LikeData(None, {"index": 1, "value": messages[1]["content"], "liked": False})
-    box, pending, status = app.on_like(turns, dislike, None)
-    assert box["visible"] is True and pending == "1" and status
-    app.on_comment("  The price is old.  ", pending, turns, None)
-    records = [json.loads(x) for x in settings.feedback_file.read_text("utf-8").splitlines()]
-    assert [(r["event"], r["vote"], r["comment"]) for r in records] == [
-        ("vote", "down", None),
-        ("comment", "down", "The price is old."),
-    ]
-    first = records[0]
-    assert first["question"] == COST_QUESTION
-    assert first["answer"] == turns["1"]["answer"]
-    assert "$700" in first["citations"][0]["text"]
-    assert first["timestamp"].endswith("+00:00")
-    assert records[0]["answer_id"] == records[1]["answer_id"]
-
-
 # -- start-up --------------------------------------------------------------------------
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKINQA_")}
@@ -385,15 +337,18 @@ def test_every_example_question_gets_a_cited_answer(bot) -> None:
 
 
 def test_answering_events_share_one_concurrency_limit(bot, built_settings, tmp_path) -> None:
-    from assistant.web.app import build_app
+    from assistant.web.app import build
 
     settings = app_settings(built_settings, tmp_path, concurrency=3)
-    demo = build_app(bot, settings)
-    assert demo._queue.default_concurrency_limit == 3
-    answering = [f for f in demo.fns.values() if f.name.endswith(("_respond", "api_ask"))]
-    assert len(answering) >= 3
+    _, _, client, staff = build(bot, settings)
+    fns = [*client.fns.values(), *staff.fns.values()]
+    assert {page._queue.default_concurrency_limit for page in (client, staff)} == {3}
+    answering = [f for f in fns if f.name in ("staff_respond", "staff_search", "api_ask")]
+    assert len(answering) == 5  # submit and click of the chat and of the search; /ask
     assert {f.concurrency_id for f in answering} == {"answer"}
-    public = {f.name for f in demo.fns.values() if f.api_visibility != "private"}
+    # The public page has no events of its own: only the /ask API, and nothing private.
+    assert [f.name for f in client.fns.values()] == ["api_ask"]
+    public = {f.name for f in fns if f.api_visibility != "private"}
     assert public == {"api_ask"}
 
 

@@ -1,12 +1,15 @@
-"""The app in a real browser (Debian's Chromium through Playwright): what a client and a
-staff member see and click. Screenshots go to test-output/; with
-SKINQA_UPDATE_SCREENSHOTS=1 the two README screenshots in docs/screenshots/ are refreshed."""
+"""The app in a real browser (Debian's Chromium through Playwright), desktop 1280×900 and
+phone 390×844: what a client sees, taps and types, and the staff page at /staff.
+
+Screenshots go to test-output/; with SKINQA_UPDATE_SCREENSHOTS=1 the docs' screenshots
+in docs/screenshots/ are refreshed from them."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright  # noqa: E402
 
-from .test_app import running_app  # noqa: E402
+from .test_app import app_settings as make_app_settings  # noqa: E402
+from .test_app import free_port, running_app  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,28 +46,28 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+}
 STAFF_USER, STAFF_PASSWORD = "staff", "correct horse battery"
 TIMEOUT_MS = 30_000
-# True once the last element matching a selector has kept the same text for `ms` ms.
-SETTLED_JS = """([selector, ms]) => {
-  const all = document.querySelectorAll(selector);
-  const el = all[all.length - 1];
-  if (!el) return false;
-  const seen = window.__settled || (window.__settled = {text: null, since: 0});
-  const now = Date.now();
-  if (el.innerText !== seen.text) { seen.text = el.innerText; seen.since = now; return false; }
-  return now - seen.since >= ms;
-}"""
+HURT = "Does microneedling hurt?"
+URGENT = "my face is really swollen and hot 3 days after, is that normal?"
 
 
 @pytest.fixture(scope="module")
 def app_settings(built_settings, tmp_path_factory) -> Any:
-    return built_settings.model_copy(
-        update={
-            "feedback_path": tmp_path_factory.mktemp("browser") / "feedback.jsonl",
-            "staff_user": STAFF_USER,
-            "staff_password": SecretStr(STAFF_PASSWORD),
-        }
+    return make_app_settings(
+        built_settings,
+        tmp_path_factory.mktemp("browser"),
+        staff_user=STAFF_USER,
+        staff_password=SecretStr(STAFF_PASSWORD),
     )
 
 
@@ -84,159 +88,566 @@ def browser() -> Iterator[Browser]:
 
 
 def _local_only(route: Route) -> None:
-    # The page must work offline; anything off this machine is refused at once
-    # rather than left to time out.
+    # The page must work offline; anything off this machine is refused at once.
     if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
         route.continue_()
     else:
         route.abort()
 
 
-@pytest.fixture
-def page(browser: Browser, url: str) -> Iterator[Page]:
-    """A fresh page, so a fresh session, for each test."""
-    context = browser.new_context(viewport={"width": 1200, "height": 1100})
+def open_page(browser: Browser, url: str, device: str) -> Page:
+    context = browser.new_context(**VIEWPORTS[device])
     context.route("**/*", _local_only)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
-    expect(page.locator("#client-chat-input textarea")).to_be_visible()
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    return page
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def device(request) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def page(browser: Browser, url: str, device: str) -> Iterator[Page]:
+    """A fresh page (fresh browser storage) for each test."""
+    page = open_page(browser, url, device)
     yield page
-    context.close()
+    page.context.close()
 
 
-def ask(page: Page, question: str, chat: str = "client-chat") -> Locator:
-    """Type a question, send it, and return the (last) answer bubble once it is final."""
-    before = page.locator(f"#{chat} [data-testid='bot']").count()
-    page.locator(f"#{chat}-input textarea").fill(question)
-    page.locator(f"#{chat}-send").click()
-    return wait_for_answer(page, before, chat)
+def answers(page: Page) -> Locator:
+    return page.locator(".sq-turn .sq-answer")
 
 
-def wait_for_answer(page: Page, before: int, chat: str = "client-chat") -> Locator:
-    answers = page.locator(f"#{chat} [data-testid='bot']")
-    expect(answers).to_have_count(before + 1)
-    answer = answers.last
-    # The app ends a finished answer with an empty .sq-end marker (not while streaming);
-    # the chat then still reveals the text progressively, so wait for it to settle too.
-    expect(answer.locator(".sq-end")).to_have_count(1)
-    page.wait_for_function(SETTLED_JS, arg=[f"#{chat} [data-testid='bot']", 400], polling=100)
-    return answer
+def send(page: Page, question: str) -> None:
+    page.locator("#sq-input").fill(question)
+    page.locator("#sq-input").press("Enter")
+
+
+def ask(page: Page, question: str) -> Locator:
+    """Send a question and return its answer card once it is shown."""
+    before = answers(page).count()
+    send(page, question)
+    expect(answers(page)).to_have_count(before + 1)
+    return answers(page).nth(before)  # this one, even after later answers
+
+
+def in_view(page: Page, locator: Locator) -> bool:
+    """The element's top is visible between the pinned header and the composer."""
+    return bool(
+        locator.evaluate(
+            """el => { const r = el.getBoundingClientRect();
+                 const top = document.querySelector('.sq-top').getBoundingClientRect().bottom;
+                 const bottom = document.querySelector('.sq-composer').getBoundingClientRect().top;
+                 return r.top >= top - 1 && r.top < bottom; }"""
+        )
+    )
+
+
+def no_horizontal_scroll(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def shoot(page: Page, output_dir: Path, name: str, docs_name: str | None = None) -> None:
     path = output_dir / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
     if docs_name and os.environ.get("SKINQA_UPDATE_SCREENSHOTS") == "1":
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SHOTS / docs_name)
 
 
-# -- client chat -----------------------------------------------------------------------
-def test_page_shows_title_disclaimer_and_examples(page: Page) -> None:
-    expect(page.get_by_role("heading", name="Microneedling Q&A")).to_be_visible()
-    expect(page.locator("#disclaimer")).to_contain_text("not medical advice")
-    expect(page.locator("#disclaimer")).to_contain_text("dermatologist")
-    expect(page.locator("#client-examples button")).to_have_count(6)
-
-
-def test_question_gets_a_cited_answer_with_sources(page: Page, output_dir: Path) -> None:
-    answer = ask(page, "How much does microneedling cost?")
-    expect(answer).to_contain_text("[1]")
-    sources = answer.locator(".sq-sources")
-    expect(sources).to_contain_text("Sources")
-    expect(sources).to_contain_text("Microneedling: What to Know Before You Try It")
-    expect(sources.locator("blockquote").first).to_contain_text("$700")
-    shoot(page, output_dir, "client-answer.png")
-
-
-def test_example_question_is_answered(page: Page, output_dir: Path) -> None:
-    page.locator("#client-examples button", has_text="Does microneedling hurt?").click()
-    answer = wait_for_answer(page, 0)
-    expect(page.locator("#client-chat [data-testid='user']")).to_have_text(
-        "Does microneedling hurt?"
-    )
-    expect(answer).to_contain_text("[1]")
-    expect(answer.locator(".sq-sources blockquote").first).to_be_visible()
-    shoot(page, output_dir, "client-example.png", docs_name="client-chat.png")
-
-
-def test_off_topic_question_is_declined(page: Page, output_dir: Path) -> None:
-    answer = ask(page, "What's the weather in Paris?")
-    expect(answer.locator(".sq-decline")).to_contain_text("don't cover that")
-    expect(answer.locator(".sq-sources")).to_have_count(0)
-    shoot(page, output_dir, "client-decline.png")
-
-
-def test_pregnancy_question_shows_the_safety_note(page: Page, output_dir: Path) -> None:
-    answer = ask(page, "I'm pregnant. Is microneedling safe for me?")
-    expect(answer.locator(".sq-safety")).to_contain_text("not medical advice")
-    expect(answer.locator(".sq-sources")).to_contain_text("Pregnant women should avoid")
-    shoot(page, output_dir, "client-safety.png")
-
-
-def test_thumbs_down_with_comment_is_logged(
-    page: Page, app_settings: Any, output_dir: Path
+# -- first screen ------------------------------------------------------------------------
+def test_first_screen_has_examples_a_short_disclaimer_and_the_contact_button(
+    page: Page, device: str, output_dir: Path
 ) -> None:
+    expect(page.get_by_role("heading", name="Microneedling Q&A")).to_be_visible()
+    disclaimer = page.locator(".sq-disclaimer")
+    expect(disclaimer.locator("summary")).to_contain_text("not medical advice")
+    expect(disclaimer.locator("summary")).to_contain_text("More")
+    assert disclaimer.locator("summary").bounding_box()["height"] <= 64  # one short line
+    disclaimer.locator("summary").click()
+    expect(disclaimer).to_contain_text("dermatologist")
+    disclaimer.locator("summary").click()
+    examples = page.locator(".sq-examples .sq-ask")
+    expect(examples).to_have_count(4)
+    for i in range(4):
+        assert in_view(page, examples.nth(i)), f"example {i} is below the fold"
+    expect(page.get_by_role("button", name="Contact", exact=False)).to_be_visible()
+    composer = page.locator(".sq-composer").bounding_box()
+    height = page.viewport_size["height"]
+    assert abs(composer["y"] + composer["height"] - height) < 2  # pinned at the bottom
+    expect(page.get_by_label("Your question")).to_be_visible()
+    for control in page.locator(".sq-app button:visible").all():
+        box = control.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, control.inner_text()
+    assert no_horizontal_scroll(page)
+    shoot(page, output_dir, f"client-first-{device}.png")
+
+
+def test_no_horizontal_scroll_at_320_px(browser: Browser, url: str) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640}, is_mobile=True)
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    assert no_horizontal_scroll(page)
+    ask(page, "How should I care for my skin after microneedling?").locator(
+        ".sq-chip"
+    ).first.click()
+    assert no_horizontal_scroll(page)
+    context.close()
+
+
+# -- answers and passages ----------------------------------------------------------------
+def test_answer_leads_with_its_passage_and_folds_the_rest(
+    page: Page, device: str, output_dir: Path
+) -> None:
+    answer = ask(page, HURT)
+    expect(answer.locator(".sq-lead")).to_contain_text("There is typically no pain")
+    assert answer.locator(".sq-support li").count() <= 2
+    more = answer.locator(".sq-more")
+    expect(more.locator("ul")).to_be_hidden()  # folded
+    more.locator("summary").click()
+    expect(more.locator("li").first).to_be_visible()
+    expect(answer.locator(".sq-suggest .sq-ask")).to_have_count(3)
+    # One announcement for the finished answer: its lead.
+    expect(page.locator(".sq-live")).to_contain_text("Answer: “There is typically no pain")
+    more.locator("summary").click()
+    shoot(page, output_dir, f"client-answer-{device}.png", docs_name=f"client-{device}.png")
+
+
+def touch_target(control: Locator) -> tuple[float, float]:
+    """The control's width and height, with the ``::after`` that enlarges a small one."""
+    w, h = control.evaluate(
+        """el => { const r = el.getBoundingClientRect(); const a = getComputedStyle(el, '::after');
+             const px = (v) => parseFloat(v) || 0;
+             if (a.content === 'none' || a.position !== 'absolute') return [r.width, r.height];
+             return [Math.max(r.width, r.width - px(a.left) - px(a.right)),
+                     Math.max(r.height, r.height - px(a.top) - px(a.bottom))]; }"""
+    )
+    return float(w), float(h)
+
+
+def test_an_answers_controls_are_touch_targets_of_44_px_on_a_phone(
+    browser: Browser, url: str
+) -> None:
+    page = open_page(browser, url, "phone")
+    answer = ask(page, HURT)
+    answer.locator(".sq-more summary").click()
+    answer.locator(".sq-lead .sq-chip").first.click()  # an open passage: close and link
+    urgent = ask(page, URGENT)  # with the clinic's contact route
+    controls = [
+        c
+        for card in (answer, urgent)
+        for c in card.locator("button:visible, a:visible, summary:visible").all()
+    ]
+    kinds = {c.evaluate("el => el.className || el.tagName") for c in controls}
+    for kind in ("sq-chip", "sq-vote", "sq-ask", "sq-passage-close", "sq-passage-link"):
+        assert kind in kinds, f"no {kind} on the cards"
+    for control in controls:
+        width, height = touch_target(control)
+        assert width >= 44 and height >= 44, (control.evaluate("el => el.outerHTML"), width, height)
+    assert no_horizontal_scroll(page)
+    page.context.close()
+
+
+def test_a_marker_chip_opens_its_passage_in_place(
+    page: Page, device: str, output_dir: Path
+) -> None:
+    answer = ask(page, HURT)
+    chip = answer.locator(".sq-lead .sq-chip").first
+    expect(chip).to_have_attribute("aria-expanded", "false")
+    chip.click()
+    passage = answer.locator(".sq-passage:visible")
+    expect(passage).to_have_count(1)
+    expect(chip).to_have_attribute("aria-expanded", "true")
+    expect(passage).to_contain_text("Microneedling: What to Know Before You Try It")
+    expect(passage.locator(".sq-passage-section")).to_have_text("What’s the Pain Like?")
+    expect(passage.locator("mark")).to_contain_text("There is typically no pain")
+    expect(passage.locator(".sq-ctx").first).to_contain_text("numbing solution")
+    # In place: right under the paragraph holding the chip.
+    follows = passage.evaluate("el => el.previousElementSibling.classList.contains('sq-lead')")
+    assert follows
+    shoot(page, output_dir, f"client-passage-{device}.png")
+    link = passage.get_by_role("link", name="Read the article with this passage highlighted")
+    with page.context.expect_page() as opened:
+        link.click()
+    article = opened.value
+    article.wait_for_load_state()
+    expect(article.locator("mark#passage")).to_contain_text("There is typically no pain")
+    expect(article.locator("h1")).to_have_text("Microneedling: What to Know Before You Try It")
+    article.close()
+    passage.get_by_role("button", name="Close source 1").click()
+    expect(answer.locator(".sq-passage:visible")).to_have_count(0)
+    expect(chip).to_have_attribute("aria-expanded", "false")
+
+
+def test_keyboard_opens_and_closes_a_passage(page: Page) -> None:
+    page.locator("#sq-input").focus()
+    page.keyboard.type(HURT)
+    page.keyboard.press("Enter")
+    expect(answers(page)).to_have_count(1)
+    chip = answers(page).last.locator(".sq-chip").first
+    chip.focus()
+    page.keyboard.press("Enter")
+    passage = answers(page).last.locator(".sq-passage:visible")
+    expect(passage).to_have_count(1)
+    passage.locator(".sq-passage-close").focus()
+    page.keyboard.press("Escape")
+    expect(passage).to_have_count(0)
+    assert page.evaluate("document.activeElement.classList.contains('sq-chip')")
+    # The focus ring is visible (an outline, not only a colour change).
+    assert chip.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+
+
+# -- conversation flow -------------------------------------------------------------------
+def test_each_new_answer_is_scrolled_into_view_after_five_turns(page: Page) -> None:
+    questions = [
+        HURT,
+        "How should I care for my skin after microneedling?",
+        "How often should I have microneedling sessions?",
+        "Who should avoid microneedling?",
+        "Can I wear makeup after microneedling?",
+        "What does a microneedling session cost?",
+    ]
+    for i, question in enumerate(questions):
+        answer = ask(page, question)
+        page.wait_for_timeout(700)  # the smooth scroll
+        assert in_view(page, answer), f"answer {i + 1} is out of sight"
+    assert page.evaluate("window.scrollY") > 0
+    jump = page.locator(".sq-jump")
+    expect(jump).to_be_hidden()
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(jump).to_be_visible()
+    jump.click()
+    page.wait_for_timeout(700)
+    assert in_view(page, answers(page).last)
+    expect(jump).to_be_hidden()
+
+
+def test_an_example_tap_answers_in_view(page: Page) -> None:
+    page.locator(".sq-examples .sq-ask", has_text="Who should avoid microneedling?").click()
+    expect(answers(page)).to_have_count(1)
+    page.wait_for_timeout(700)
+    assert in_view(page, answers(page).last)
+    expect(page.locator(".sq-user-text")).to_have_text("Who should avoid microneedling?")
+
+
+class SlowBot:
+    """The real assistant, answering a second late (a busy server)."""
+
+    def __init__(self, bot: Any, delay: float = 1.5) -> None:
+        self._bot = bot
+        self.delay = delay
+
+    def ask_stream(self, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(self.delay)
+        return self._bot.ask_stream(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+
+@pytest.fixture(scope="module")
+def slow_url(bot, app_settings) -> Iterator[str]:
+    with running_app(SlowBot(bot), app_settings) as base:
+        yield base
+
+
+def test_typing_during_an_answer_is_kept_and_a_second_send_is_queued(
+    browser: Browser, slow_url: str, device: str
+) -> None:
+    page = open_page(browser, slow_url, device)
+    send(page, HURT)
+    expect(page.locator(".sq-typing")).to_be_visible()  # the typing indicator
+    box = page.locator("#sq-input")
+    box.press_sequentially("and how long does the red")
+    expect(answers(page)).to_have_count(1)
+    expect(box).to_have_value("and how long does the red")  # nothing typed was lost
+    box.press_sequentially("ness last?")
+    box.press("Enter")
+    send(page, "Can I wear makeup after microneedling?")  # while the first is pending
+    expect(page.locator(".sq-user-status").last).to_have_text("Waiting for the answer above…")
+    send(page, "How often should I have microneedling sessions?")
+    send(page, "Who should avoid microneedling?")
+    # A fourth question waiting is clearly refused, and its text stays in the box.
+    send(page, "Is numbing cream used for microneedling?")
+    expect(page.locator(".sq-hint")).to_have_text(
+        "Please wait for the answers above before sending more questions."
+    )
+    expect(box).to_have_value("Is numbing cream used for microneedling?")
+    expect(answers(page)).to_have_count(5, timeout=30_000)
+    questions = page.locator(".sq-user-text").all_inner_texts()
+    assert questions == [
+        HURT,
+        "and how long does the redness last?",
+        "Can I wear makeup after microneedling?",
+        "How often should I have microneedling sessions?",
+        "Who should avoid microneedling?",
+    ]
+    expect(page.locator(".sq-user-status:visible")).to_have_count(0)
+    page.context.close()
+
+
+def test_questions_a_reload_left_unanswered_are_kept_and_one_retry_sends_them(
+    browser: Browser, slow_url: str, device: str
+) -> None:
+    page = open_page(browser, slow_url, device)
+    makeup = "Can I wear makeup after microneedling?"
+    send(page, HURT)
+    send(page, makeup)
+    expect(page.locator(".sq-user-status").last).to_have_text("Waiting for the answer above…")
+    page.reload()  # before either is answered
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    expect(page.locator(".sq-user-text")).to_have_text([HURT, makeup])
+    expect(page.locator(".sq-user-status")).to_have_text(["Not sent yet", "Not sent yet"])
+    error = page.locator(".sq-error")
+    expect(error).to_have_count(1)
+    expect(error).to_contain_text("not answered before the page was closed")
+    # A new question is refused until then, visibly, and its text stays in the box.
+    send(page, "Who should avoid microneedling?")
+    expect(page.locator(".sq-hint")).to_have_text(
+        "Please retry the unanswered question above first, or start a new chat."
+    )
+    expect(page.locator("#sq-input")).to_have_value("Who should avoid microneedling?")
+    error.get_by_role("button", name="Retry").click()
+    expect(answers(page)).to_have_count(2, timeout=30_000)
+    turns = page.locator(".sq-turn")
+    expect(turns.nth(0).locator(".sq-lead")).to_contain_text("There is typically no pain")
+    expect(turns.nth(1).locator(".sq-answer")).to_contain_text("makeup")
+    expect(page.locator(".sq-user-status:visible")).to_have_count(0)
+    expect(page.locator(".sq-error")).to_have_count(0)
+    page.reload()  # and both answers are kept
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    expect(answers(page)).to_have_count(2)
+    page.context.close()
+
+
+def test_llm_mode_streams_with_a_typing_indicator(
+    browser: Browser, bot: Any, app_settings: Any, device: str, output_dir: Path
+) -> None:
+    from assistant.answer.pipeline import Assistant
+    from assistant.llm import LLMGenerator
+
+    from ..fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        settings = app_settings.model_copy(
+            update={"generator": "llm", "llm_base_url": fake.base_url,
+                    "llm_model": "fake-model", "llm_timeout": 10.0}
+        )  # fmt: skip
+        llm_bot = Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
+        # Sources 3 and 1 of the prompt hold these two statements (see test_client_chat).
+        fake.push(
+            "It can generally be performed without any numbing solution or anesthesia [3].\n"
+            "Expect some redness after the procedure, which should die down in a few hours [1].",
+            words_per_chunk=1,
+            chunk_delay=0.12,
+        )
+        with running_app(llm_bot, settings) as base:
+            page = open_page(browser, base, device)
+            send(page, HURT)
+            stream = page.locator(".sq-typing .sq-stream")
+            expect(stream).to_contain_text("numbing solution")  # shown while it is written
+            expect(page.locator(".sq-typing .sq-dots")).to_be_visible()
+            assert answers(page).count() == 0
+            assert page.locator(".sq-live").inner_text() == ""  # no announcement mid-stream
+            shoot(page, output_dir, f"client-streaming-{device}.png")
+            expect(answers(page)).to_have_count(1)
+            expect(page.locator(".sq-typing")).to_have_count(0)
+            expect(answers(page).first).to_contain_text("redness")
+            expect(page.locator(".sq-live")).to_contain_text("Answer:")
+            page.context.close()
+
+
+# -- hand-off to the clinic --------------------------------------------------------------
+def test_contact_route_on_a_decline_and_on_an_urgent_note(
+    page: Page, device: str, output_dir: Path
+) -> None:
+    declined = ask(page, "What's the weather in Paris?")
+    expect(declined.locator(".sq-decline")).to_contain_text("don't cover that")
+    contact = declined.locator(".sq-contact")
+    expect(contact.get_by_role("link", name="Call +1 555 0100")).to_have_attribute(
+        "href", "tel:+15550100"
+    )
+    expect(contact.get_by_role("link", name="Book online")).to_be_visible()
+    expect(declined.locator(".sq-suggest")).to_have_count(0)  # no chips under a decline
+    urgent = ask(page, URGENT)
+    expect(urgent.locator(".sq-note-urgent")).to_contain_text("sign of a complication")
+    expect(urgent.locator(".sq-contact")).to_contain_text("Contact Sample Skin Clinic now")
+    shoot(page, output_dir, f"client-urgent-{device}.png")
+    # The persistent button opens the clinic's details at any time.
+    page.get_by_role("button", name="Contact", exact=False).click()
+    dialog = page.get_by_role("dialog", name="Contact the clinic")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Monday to Friday")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+
+# -- feedback ----------------------------------------------------------------------------
+def test_feedback_is_inline_with_a_pressed_state(page: Page, app_settings: Any) -> None:
     feedback = Path(app_settings.feedback_file)
     before = feedback.read_text("utf-8").splitlines() if feedback.exists() else []
-    ask(page, "How much does microneedling cost?")
-    page.locator("#client-chat button[aria-label='Dislike']").last.click()
-    comment = page.locator("#feedback-comment-text textarea")
-    expect(comment).to_be_visible()
+    first = ask(page, "What does a microneedling session cost?")
+    second = ask(page, HURT)
+    up = first.get_by_role("button", name="Helpful", exact=True)
+    up.click()
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(first.locator(".sq-feedback-status")).to_have_text("Thanks for your feedback.")
+    down = first.get_by_role("button", name="Not helpful")
+    down.click()
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    comment = first.get_by_label("What was wrong with this answer? (optional)")
+    expect(comment).to_be_visible()  # under that answer, not elsewhere
+    expect(second.locator(".sq-comment:visible")).to_have_count(0)
     comment.fill("The price may be out of date.")
-    page.get_by_role("button", name="Send comment").click()
-    expect(page.locator("#feedback-status")).to_contain_text("your comment was saved")
+    first.get_by_role("button", name="Send comment").click()
+    expect(first.locator(".sq-feedback-status")).to_have_text("Thank you, your comment was sent.")
     expect(comment).to_be_hidden()
-    shoot(page, output_dir, "client-feedback.png")
-
     records = [json.loads(x) for x in feedback.read_text("utf-8").splitlines()[len(before) :]]
-    assert [(r["event"], r["vote"]) for r in records] == [("vote", "down"), ("comment", "down")]
-    assert records[1]["comment"] == "The price may be out of date."
-    assert records[1]["question"] == "How much does microneedling cost?"
-    assert "$700" in records[1]["citations"][0]["text"]
-    assert "[1]" in records[1]["answer"]
+    assert [(r["event"], r["vote"]) for r in records] == [
+        ("vote", "up"), ("vote", "down"), ("comment", "down"),
+    ]  # fmt: skip
+    assert records[2]["comment"] == "The price may be out of date."
+    assert records[2]["question"] == "What does a microneedling session cost?"
 
 
-# -- staff view ------------------------------------------------------------------------
+# -- storage, errors and recovery --------------------------------------------------------
+def test_conversation_survives_a_reload_and_can_be_started_again(page: Page) -> None:
+    ask(page, HURT)
+    ask(page, "How often should I have microneedling sessions?")
+    answers(page).first.get_by_role("button", name="Helpful", exact=True).click()
+    expect(answers(page).first.locator(".sq-feedback-status")).not_to_be_empty()
+    page.locator("#sq-input").fill("a question I have not sent")
+    page.wait_for_timeout(400)  # the draft is saved a moment after typing
+    page.reload()
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    expect(answers(page)).to_have_count(2)
+    expect(page.locator(".sq-user-text")).to_have_text(
+        [HURT, "How often should I have microneedling sessions?"]
+    )
+    up = answers(page).first.get_by_role("button", name="Helpful", exact=True)
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#sq-input")).to_have_value("a question I have not sent")
+    # The restored conversation still feeds follow-ups.
+    follow = ask(page, "and what does it cost?")
+    expect(follow).to_contain_text("$700")
+    # A new conversation asks first, and cancelling keeps everything.
+    page.get_by_role("button", name="New chat").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(answers(page)).to_have_count(3)
+    page.get_by_role("button", name="New chat").click()
+    page.get_by_role("button", name="Start new conversation").click()
+    expect(answers(page)).to_have_count(0)
+    page.reload()
+    expect(page.locator(".sq-app[data-ready='1']")).to_be_attached()
+    expect(answers(page)).to_have_count(0)
+
+
+def test_server_stopped_shows_one_inline_error_then_retry_recovers(
+    browser: Browser, bot: Any, app_settings: Any, device: str, output_dir: Path
+) -> None:
+    from assistant.web.app import launch
+
+    port = free_port()
+    served, base = launch(bot, app_settings, "127.0.0.1", port)
+    page = open_page(browser, base, device)
+    try:
+        ask(page, HURT)
+        served.close()
+        send(page, "How often should I have microneedling sessions?")
+        error = page.locator(".sq-error")
+        expect(error).to_have_count(1)
+        expect(error).to_have_attribute("role", "alert")
+        expect(error).to_contain_text("Can't reach the clinic assistant")
+        expect(page.locator(".sq-send")).to_be_disabled()
+        expect(error.get_by_role("button", name="Retry")).to_be_disabled()
+        expect(page.locator(".sq-user-status").last).to_have_text("Not sent yet")
+        expect(page.locator(".sq-user-text").last).to_have_text(
+            "How often should I have microneedling sessions?"
+        )
+        page.locator("#sq-input").fill("typed while offline")
+        page.locator("#sq-input").press("Enter")  # refused visibly, the text kept
+        expect(page.locator(".sq-hint")).to_contain_text("Waiting for the connection")
+        expect(page.locator("#sq-input")).to_have_value("typed while offline")
+        shoot(page, output_dir, f"client-offline-{device}.png")
+        served, _ = launch(bot, app_settings, "127.0.0.1", port)
+        expect(page.locator(".sq-send")).to_be_enabled(timeout=20_000)
+        expect(error).to_contain_text("Connected again")
+        error.get_by_role("button", name="Retry").click()
+        expect(answers(page)).to_have_count(2)
+        expect(answers(page).last).to_contain_text("every")
+        expect(page.locator(".sq-error")).to_have_count(0)
+        expect(page.locator("#sq-input")).to_have_value("typed while offline")
+        assert page.locator(".sq-user-status:visible").count() == 0
+    finally:
+        page.context.close()
+        served.close()
+
+
+# -- accessibility -----------------------------------------------------------------------
+def test_axe_finds_no_serious_or_critical_violations_with_an_answer(
+    page: Page, device: str
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    answer = ask(page, "I'm pregnant. Is microneedling safe for me?")
+    answer.locator(".sq-chip").first.click()  # an open passage too
+    if answer.locator(".sq-more").count():
+        answer.locator(".sq-more summary").click()
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
+
+
+# -- the staff page ----------------------------------------------------------------------
+def test_public_page_has_nothing_of_the_staff_page(page: Page) -> None:
+    text = page.locator("body").inner_text()
+    for staff_only in ("Staff", "Log in", "Password", "Use via API", "Retrieved"):
+        assert staff_only not in text
+    assert page.locator("a[href*='staff']").count() == 0
+    assert page.locator("footer:visible").count() == 0
+
+
 def log_in(page: Page, password: str) -> None:
-    page.get_by_role("tab", name="Staff").click()
     page.locator("#staff-user input").fill(STAFF_USER)
     page.locator("#staff-password input").fill(password)
     page.locator("#staff-login").click()
 
 
-def test_staff_view_needs_the_right_password(page: Page, output_dir: Path) -> None:
+def test_staff_page_at_staff_with_login_details_and_search(
+    browser: Browser, url: str, output_dir: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    context.route("**/*", _local_only)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}/staff")
     log_in(page, "not the password")
     expect(page.locator("#staff-login-message")).to_contain_text("Wrong username or password")
     expect(page.locator("#staff-content")).to_be_hidden()
-    shoot(page, output_dir, "staff-refused.png")
-
     log_in(page, STAFF_PASSWORD)
     expect(page.locator("#staff-content")).to_be_visible()
-    answer = ask(page, "Can I get microneedling while on Accutane?", chat="staff-chat")
-    expect(answer.locator(".sq-safety").first).to_be_visible()
-    table = page.locator("#staff-retrieved")
-    expect(table).to_contain_text("keyword rank")
-    expect(table).to_contain_text("✔")  # which retrieved chunks the answer cites
+    page.locator("#staff-chat-input textarea").fill("Can I get microneedling while on Accutane?")
+    page.locator("#staff-chat-send").click()
     details = page.locator("#staff-details")
-    expect(details).to_contain_text("Retrieval query")
+    expect(details).to_contain_text("Verdict: answer")
+    expect(details).to_contain_text("Reason: caution")
+    expect(details).to_contain_text("Signals:")
+    expect(details).to_contain_text("similarity")
     expect(details).to_contain_text("isotretinoin")  # the safety flag
-    expect(details).to_contain_text("Timings")
+    expect(page.locator("#staff-retrieved")).to_contain_text("keyword rank")
     shoot(page, output_dir, "staff-view.png", docs_name="staff-view.png")
-
-    # Details follow the latest answer; clicking an earlier answer shows its own again.
-    ask(page, "How much does microneedling cost?", chat="staff-chat")
-    expect(details).to_contain_text("Question: How much does microneedling cost?")
-    page.locator("#staff-chat [data-testid='bot']").first.click()
-    expect(details).to_contain_text("Question: Can I get microneedling while on Accutane?")
-
+    page.get_by_role("tab", name="Search passages").click()
+    page.locator("#staff-search-input textarea").fill("numbing cream")
+    page.locator("#staff-search").click()
+    expect(page.locator("#staff-search-summary")).to_contain_text("passages for “numbing cream”")
+    expect(page.locator("#staff-search-results")).to_contain_text("Numbing Cream")
+    shoot(page, output_dir, "staff-search.png")
     page.get_by_role("tab", name="Sources").click()
     expect(page.locator("#staff-articles")).to_contain_text("Women's Health")
-    page.locator("#staff-article-pick input").click()
-    page.get_by_role("option", name="How to Understand the Benefits of Microneedling").click()
-    article = page.locator("#staff-article")
-    expect(
-        article.get_by_role("heading", name="Mastering the Benefits", exact=False)
-    ).to_be_visible()
-    shoot(page, output_dir, "staff-sources.png")
+    context.close()

@@ -173,7 +173,7 @@ def test_4_a_forwarded_for_header_buys_neither_quota_nor_logins(
         ]  # fmt: skip
         assert codes == [200, 200, 200, 429, 429, 429]
         messages = [
-            queue_call(base, "login", ["staff", f"guess {i}"], spoofed())["data"][3]
+            queue_call(f"{base}/staff", "login", ["staff", f"guess {i}"], spoofed())["data"][3]
             for i in range(12)
         ]
     assert all("Wrong username or password" in m for m in messages[:10]), messages
@@ -400,27 +400,37 @@ def test_7_markup_shows_as_text_in_a_real_browser(copied, embedder, tmp_path) ->
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
         )
-        context = browser.new_context(viewport={"width": 1200, "height": 1100})
-        context.route("**/*", _local_only)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
+
+        def new_page() -> Any:
+            context = browser.new_context(viewport={"width": 1200, "height": 1100})
+            context.route("**/*", _local_only)
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            return page
+
+        page = new_page()
         page.goto(url)
         ask(page, MARKUP)
-        user = page.locator("#client-chat [data-testid='user']").last
+        user = page.locator(".sq-user").last
         expect(user).to_contain_text('<b>bold</b> <form action="https://evil.example/">')
         expect(user).to_contain_text('<script>document.title="pwned"</script> *stars*')
         assert user.locator("b, form, input, script, em, a").count() == 0
 
-        # A fresh conversation: the engine would read the cost question as a follow-up.
+        # A fresh conversation (a new browser context: the page keeps the conversation
+        # in local storage): the engine would read the cost question as a follow-up.
+        page = new_page()
         page.goto(url)
         answer = ask(page, COST_QUESTION)
         expect(answer.locator(".sq-body")).to_contain_text(f"$700 {IMG}")
-        expect(answer.locator(".sq-sources")).to_contain_text(f"$700 {IMG}")
+        answer.locator(".sq-chip").first.click()
+        expect(answer.locator(".sq-passage:visible")).to_contain_text(f"$700 {IMG}")
         assert answer.locator("img").count() == 0
 
+        page.goto(f"{url}/staff")
         log_in(page, "correct horse battery")
         # The staff chat's details and retrieved table: the section name holds markup.
-        ask(page, "Does microneedling hurt?", chat="staff-chat")
+        page.locator("#staff-chat-input textarea").fill("Does microneedling hurt?")
+        page.locator("#staff-chat-send").click()
         expect(page.locator("#staff-retrieved")).to_contain_text(HEADING_IMG)
         assert page.locator("#staff-retrieved img, #staff-details img").count() == 0
         page.get_by_role("tab", name="Sources").click()
@@ -485,7 +495,8 @@ def test_9_gradio_session_memory_stays_bounded_over_3000_calls(
     from assistant.web.app import launch
 
     settings = app_settings(built_settings, tmp_path, rate_limit_per_minute=1_000_000)
-    demo, base = launch(bot, settings, "127.0.0.1", free_port())
+    served, base = launch(bot, settings, "127.0.0.1", free_port())
+    demo = served.client  # the public page, which serves Gradio's /ask
     try:
         with httpx.Client(timeout=60) as client:
             for _ in range(200):  # warm-up: caches, arenas and thread pools settle
@@ -504,7 +515,7 @@ def test_9_gradio_session_memory_stays_bounded_over_3000_calls(
         after, sessions_after = rss_mib(), len(demo.state_holder.session_data)
         queue_entries = len(demo._queue.pending_event_ids_session)
     finally:
-        demo.close()
+        served.close()
     print(
         f"\n3000 Gradio /ask calls in {seconds:.0f} s: sessions kept {sessions_before} -> "
         f"{sessions_after}, test process RSS {before:.0f} -> {after:.0f} MiB "
@@ -543,38 +554,26 @@ def test_10_a_build_left_by_a_killed_ingest_is_pruned_by_the_next_run(copied, em
 
 
 def test_10_every_thumbs_down_on_an_answer_is_recorded(bot, built_settings, tmp_path) -> None:
-    import gradio as gr
-
-    from assistant.web.handlers import ChatApp
-
     settings = app_settings(built_settings, tmp_path, rate_limit_per_minute=1000)
-    app = ChatApp(bot, settings)
-    # A click may land at any moment of an answer's stream (the lost ones came at
-    # once): whatever assistant message is on screen at any step, a thumbs-down on it is
-    # recorded with its answer.
-    clicks = 0
-    messages: list[Any] = []
-    turns: dict[str, Any] = {}
-    for question in (COST_QUESTION, "Does it hurt?"):
-        for _, shown, shown_turns in app.client_respond(question, messages, turns, None):
-            for index, message in enumerate(shown):
-                if message["role"] != "assistant":
-                    continue
-                data = {"index": index, "value": message["content"], "liked": False}
-                _, _, status = app.on_like(shown_turns, gr.LikeData(None, data), None)
-                assert status == "Thank you for your feedback.", (index, message["content"][:40])
-                clicks += 1
-            messages, turns = shown, shown_turns
+    # Every answer the chat shows carries its id from the moment it appears (it appears
+    # whole, never streamed in pieces), so a thumbs-down on it is always recorded.
+    with running_app(bot, settings) as base:
+        ids = []
+        for question in (COST_QUESTION, "Does it hurt?", "What's the weather in Paris?"):
+            lines = httpx.post(f"{base}/chat/ask", json={"question": question}, timeout=60)
+            ids.append(json.loads(lines.text.splitlines()[-1])["id"])
+        votes = [
+            httpx.post(f"{base}/chat/feedback", json={"id": i, "vote": "down"}, timeout=10)
+            for i in ids
+        ]
+        assert [v.json()["message"] for v in votes] == ["Thanks for your feedback."] * 3
+        # A rating that cannot be kept says so (notices and errors have no thumbs at all).
+        expired = httpx.post(f"{base}/chat/feedback", json={"id": "gone", "vote": "down"})
+        assert expired.status_code == 410
+        assert "can no longer be rated" in expired.json()["error"]
     records = settings.feedback_file.read_text("utf-8").splitlines()
-    assert len(records) == clicks > 2
-    assert all(json.loads(r)["citations"] for r in records)
-
-    # A rating that cannot be kept says so.
-    notice = '<div class="sq-notice">Too many questions in a short time</div>'
-    like = gr.LikeData(None, {"index": 1, "value": notice, "liked": False})
-    assert app.on_like({}, like, None)[2] == "Only answers can be rated; this message is a notice."
-    like = gr.LikeData(None, {"index": 1, "value": "<div>an answer</div>", "liked": False})
-    assert "can no longer be rated" in app.on_like({}, like, None)[2]
+    assert len(records) == 3
+    assert [json.loads(r)["answer_id"] for r in records] == ids
 
 
 def test_10_a_question_that_is_not_text_gets_a_specific_message(

@@ -240,6 +240,10 @@ def test_three_replicas_one_chroma_server(deployment, tmp_path: Path) -> None:
     assert max(lags.values()) <= POLL_S + 10, lags
     after = {r.name: [essentials(r.ask(q)) for q in QUESTIONS] for r in replicas}
     assert all(got == after[replicas[0].name] for got in after.values())
+    # The client's article page shows the live build's own text (the replicas' corpus
+    # folder still says $700).
+    page = httpx.get(f"{replicas[1].url}/articles/{ARTICLE.removesuffix('.md')}", timeout=60)
+    assert page.status_code == 200 and "$750" in page.text and "$700" not in page.text
 
     # 3. One ingest at a time: the second is refused, naming the first's holder.
     holder = run_ingest(server, tmp_path / "ingester-3", corpus, "--rebuild")

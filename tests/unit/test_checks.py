@@ -81,3 +81,23 @@ def test_the_price_is_missing_when_no_quote_holds_one(tmp_path) -> None:
     weights = {"cost": 0.6, "packag": 0.5}
     assert checks(0.25).missing(QUESTION, hour, weights, {"packag"}) == "price"
     assert checks(0.25).missing(QUESTION, units, weights, {"packag"}) is None
+
+
+def test_the_price_of_the_treatment_itself_is_the_best_ranked_price(tmp_path) -> None:
+    # "What does it cost?": nothing but the asking words, so no topic term to hold.
+    found = checks(0.25).evidence(
+        "What does it cost?",
+        pool(tmp_path, 0.3),
+        Signals(0.6, 1.0, None, weights={"cost": 1.0}),
+        {"cost"},
+    )
+    assert found is not None and "$700" in found.sentence.text
+    assert (
+        checks(0.35).evidence(
+            "What does it cost?",
+            pool(tmp_path, 0.3),
+            Signals(0.6, 1.0, None, weights={"cost": 1.0}),
+            {"cost"},
+        )
+        is None
+    )

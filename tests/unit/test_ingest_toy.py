@@ -180,4 +180,4 @@ def test_a_damaged_pointer_while_serving_keeps_the_build_in_use(settings: Settin
     (settings.index_path / layout.CURRENT).write_bytes(b"\xff\xfe")
     assert bot.refresh(min_interval=0) is False
     assert bot.index.build == build
-    assert bot.ask("how long does the redness last?").answer
+    assert bot.ask("how many days of redness should I expect?").answer

@@ -34,6 +34,10 @@ def turns(*questions: str) -> list[dict[str, str]]:
         ("what can you do?", "capability"),
         ("ok thanks, bye", "thanks"),
         ("👍 ok", "acknowledgement"),
+        ("cheers for that xx", "thanks"),  # a sign-off kiss asks nothing
+        ("hmm, is this a bot", "identity"),
+        ("have a lovely evening", "goodbye"),  # the longest phrase wins: not "lovely"
+        ("morning! hope ur well", "greeting"),
     ],
 )
 def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) -> None:
@@ -48,6 +52,8 @@ def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) 
         "what is it",
         "is it safe for humans",
         "ok so can I wear sunscreen after?",
+        "wait, does it hurt?",
+        "x",
     ],
 )
 def test_a_message_with_a_question_is_not_small_talk(reader: QueryReader, message: str) -> None:
@@ -139,3 +145,16 @@ def test_a_statement_without_a_question_is_all_question(reader: QueryReader) -> 
         "peels, lasers and every cream there is and I would love to finally see them fade"
     )
     assert reader.read(message, []).question == message
+
+
+def test_an_announced_new_question_is_never_a_follow_up(reader: QueryReader) -> None:
+    history = turns("does it hurt?")
+    query = reader.read("ok unrelated but, how long is the redness?", history)
+    assert (query.question, query.context, query.new_topic) == (
+        "how long is the redness?",
+        None,
+        True,
+    )
+    assert reader.leaning(query, history) is None
+    # Without the marker the same words may lean on the conversation.
+    assert reader.leaning(reader.read("how long is the redness?", history), history) is not None

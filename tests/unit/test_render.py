@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.schema import Citation, Note, Reply, Role
-from assistant.web.render import END_MARK, load_ui_text, render_reply, sources_html, stream_markdown
+from assistant.web.render import END_MARK, load_ui_text, render_reply, sources_html
 
 TEXT = {"sources_heading": "Sources"}
 
@@ -67,17 +67,6 @@ def test_the_end_mark_is_only_in_the_finished_answer() -> None:
     rendered = render_reply(reply(), TEXT)
     assert rendered.markdown().endswith(f"{END_MARK}</div>")
     assert END_MARK not in rendered.markdown("- A wide")
-
-
-def test_streaming_grows_the_body_and_ends_with_the_whole_answer() -> None:
-    rendered = render_reply(reply(body="one two three four five six seven"), TEXT)
-    steps = list(stream_markdown(rendered, delay=0))
-    assert steps[-1] == rendered.markdown()
-    partial = steps[:-1]
-    assert len(partial) == 2
-    assert "one two three" in partial[0] and "four" not in partial[0]
-    assert "four five six" in partial[1] and "seven" not in partial[1]
-    assert all(END_MARK not in s and "sq-sources" not in s for s in steps[:-1])
 
 
 def test_the_app_wording_has_the_sources_heading() -> None:

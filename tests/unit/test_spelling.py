@@ -1,0 +1,41 @@
+"""Misspelled words read as the article words they are typos of; real words left alone."""
+
+from __future__ import annotations
+
+from assistant.answer.spelling import Speller, article_words, english_words
+from assistant.schema import Chunk
+
+ARTICLE = frozenset({"sessions", "difference", "before", "microneedling", "grease", "redness"})
+
+
+def test_typos_of_article_words_are_read_as_them() -> None:
+    speller = Speller(ARTICLE, frozenset())
+    assert speller.fix("How many sesions befor a diffrence?") == (
+        "How many sessions before a difference?"
+    )
+    assert speller.fix("microneedlign") == "microneedling"  # two letters swapped
+    assert speller.fix("Redeness") == "redness"
+
+
+def test_a_known_word_is_no_typo_even_when_it_is_close() -> None:
+    speller = Speller(ARTICLE, frozenset({"greece"}))
+    assert speller.fix("going to greece") == "going to greece"
+    assert Speller(ARTICLE, frozenset()).fix("going to greece") == "going to grease"
+
+
+def test_short_words_and_ties_are_left_as_written() -> None:
+    speller = Speller(frozenset({"shed", "should", "paste", "pasta"}), frozenset())
+    assert speller.fix("shud") == "shud"  # four letters: shorthand, not a typo
+    assert speller.fix("pastx") == "pastx"  # last letter kept by neither
+    assert Speller(frozenset({"bland", "blend"}), frozenset()).fix("blxnd") == "blxnd"  # a tie
+
+
+def test_the_english_list_knows_everyday_words_the_articles_do_not_use() -> None:
+    words = english_words()
+    assert {"overkill", "dents", "tummy", "greece"} <= words
+    assert not {"sesions", "diffrence", "befor"} & words
+
+
+def test_article_words_come_from_titles_sections_texts_and_synonyms() -> None:
+    chunk = Chunk("d:0", "d", "Title Word", "Section Word", 0, 15, "Body Word here.", "h")
+    assert {"title", "section", "body", "sunscreen"} <= article_words([chunk], ["sunscreen"])
