@@ -211,6 +211,36 @@ def _repeats(cand: Candidate, picked: list[Candidate], tuning: Tuning) -> bool:
     return sum(p.chunk.id == cand.chunk.id for p in picked) >= tuning.units_per_chunk
 
 
+def _next_in_paragraph(lead: Candidate, pool: list[Candidate]) -> Candidate | None:
+    """The unit right after ``lead`` in the same paragraph of its chunk, if quotable."""
+    if in_list(lead.chunk, lead.sentence):
+        return None
+    text, start = lead.chunk.text, lead.chunk.start
+    for cand in pool:
+        if cand.chunk.id != lead.chunk.id or cand.sentence.start <= lead.sentence.end:
+            continue
+        gap = text[lead.sentence.end - start : cand.sentence.start - start]
+        if not gap.strip() and "\n" not in gap and not in_list(cand.chunk, cand.sentence):
+            return cand
+    return None
+
+
+def paired(lead: Candidate, pool: list[Candidate], tuning: Tuning) -> Candidate:
+    """The lead with the next sentence of its paragraph when that one is about as
+    relevant and the two are short together: one verbatim span from the first
+    sentence's start to the second's end, scored and embedded as the lead."""
+    follower = _next_in_paragraph(lead, pool)
+    if follower is None or follower.score < lead.score - tuning.lead_pair_window:
+        return lead
+    lo, hi = lead.sentence.start, follower.sentence.end
+    span = lead.chunk.text[lo - lead.chunk.start : hi - lead.chunk.start]
+    if len(span.split()) > tuning.lead_pair_max_words:
+        return lead
+    return Candidate(
+        lead.chunk, Sentence(lo, hi, span), lead.vector, lead.similarity, lead.score, lead.hit
+    )
+
+
 def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = None) -> Selection:
     """The lead (``lead`` if given: the unit holding an asked-for value), at most
     ``support_units`` more units close to it, and "more" further down."""
@@ -220,6 +250,11 @@ def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = No
         lead = ranked[0]
     if lead is None:
         return selection
+    follower = None
+    if tuning.on("lead_pair"):
+        pair = paired(lead, ranked, tuning)
+        if pair is not lead:
+            follower, lead = _next_in_paragraph(lead, ranked), pair
     selection.lead = lead
     best = max(lead.score, ranked[0].score if ranked else lead.score)
     picked = [lead]
@@ -232,7 +267,7 @@ def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = No
         selection.support.append(advice)
         picked.append(advice)
     for cand in ranked:
-        if cand is lead or _repeats(cand, picked, tuning):
+        if cand is lead or cand is follower or _repeats(cand, picked, tuning):
             continue
         short = len(cand.sentence.text.split()) <= tuning.support_max_words
         if (

@@ -6,8 +6,9 @@ weigh the most and make a question the articles answer look uncovered. A word is
 corrected only when it is no word at all — not an article word, not a common word, not
 in an English word list or the embedding model's vocabulary — and it is a typo of
 exactly one article word by the same rules as the safety topics' typos (first
-and last letters kept, a small edit), or that word with its last letter dropped. So
-"greece" stays Greece (the model knows it) and is never read as "grease".
+and last letters kept, a small edit), or that word with its last letter dropped, and no
+common word is closer. So "greece" stays Greece (the model knows it) and is never read
+as "grease", and "runing" is a typo of "running" (one edit), not of "ranging" (two).
 
 >>> Speller(frozenset({"sessions", "difference", "before"}), frozenset()).fix(
 ...     "how many sesions befor a diffrence?")
@@ -68,6 +69,24 @@ def _swapped(word: str, target: str) -> bool:
     )
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every string one deletion, swap, replacement or insertion away from ``word``.
+
+    >>> sorted(w for w in _one_edit("runing") if w in {"running", "ruing", "ranging"})
+    ['ruing', 'running']
+    """
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in _LETTERS),
+        *(a + c + b for a, b in splits for c in _LETTERS),
+    }
+
+
 class Speller:
     """Corrects words that are typos of ``targets``; leaves ``known`` words alone."""
 
@@ -118,6 +137,8 @@ class Speller:
         if not found:
             return low
         best = min(found.values())
+        if best > 1 and not _one_edit(low).isdisjoint(self.known):
+            return low  # a typo of a word no article uses ("runing" -> "running")
         closest = sorted(t for t, d in found.items() if d == best)
         return closest[0] if len(closest) == 1 else low
 

@@ -110,3 +110,36 @@ def test_selection_leads_with_the_given_unit_and_keeps_support_close(tmp_path: P
     assert advice.sentence.text.endswith("Apply a cool compress. Do not pick.")
     assert all(p.score >= 1.0 - DEFAULT.support_window for p in others)
     assert len(selection.support) <= DEFAULT.support_units
+
+
+def test_a_paragraph_lead_comes_with_its_next_sentence_when_about_as_relevant(
+    tmp_path: Path,
+) -> None:
+    from assistant.tuning import DEFAULT
+
+    doc, by_text = units(tmp_path)
+    first, second = by_text["Healing is quick."], by_text["This is normal for most people."]
+    close = compose.paired(cand(*first, 1.0), [cand(*second, 0.9)], DEFAULT)
+    # One verbatim span from the first sentence's start to the second's end.
+    assert close.sentence.text == "Healing is quick. This is normal for most people."
+    assert doc.text[close.sentence.start : close.sentence.end] == close.sentence.text
+    lead = cand(*first, 1.0)
+    far = 1.0 - DEFAULT.lead_pair_window - 0.01
+    assert compose.paired(lead, [cand(*second, far)], DEFAULT) is lead
+    # A list line is its own unit: never paired with the next line.
+    item = cand(*by_text["Sun: Wear sunscreen daily."], 1.0)
+    assert compose.paired(item, [cand(*by_text["Avoid these if you have:"], 1.0)], DEFAULT) is item
+
+
+def test_the_paired_sentence_is_not_quoted_again_as_support(tmp_path: Path) -> None:
+    from assistant.tuning import DEFAULT
+
+    _, by_text = units(tmp_path)
+    pool = [cand(c, u, 1.0 - i * 0.01) for i, (c, u) in enumerate(by_text.values())]
+    for i, p in enumerate(pool):
+        p.vector = np.eye(len(pool))[i]
+    selection = compose.select(pool, DEFAULT)
+    assert selection.lead is not None
+    assert selection.lead.sentence.text == "Healing is quick. This is normal for most people."
+    quoted = [c.sentence.text for c in selection.support + selection.more]
+    assert "This is normal for most people." not in quoted

@@ -23,6 +23,15 @@ def test_a_known_word_is_no_typo_even_when_it_is_close() -> None:
     assert Speller(ARTICLE, frozenset()).fix("going to greece") == "going to grease"
 
 
+def test_a_word_closer_to_a_common_word_than_to_any_article_word_is_left_alone() -> None:
+    articles = frozenset({"ranging", "sessions"})
+    # "runing": two edits from the article word "ranging", one from the common "running".
+    assert Speller(articles, frozenset({"running"})).fix("off from runing") == "off from runing"
+    assert Speller(articles, frozenset()).fix("off from runing") == "off from ranging"
+    # One edit from an article word: corrected even when a common word is one edit off too.
+    assert Speller(articles, frozenset({"lesions"})).fix("sesions") == "sessions"
+
+
 def test_short_words_and_ties_are_left_as_written() -> None:
     speller = Speller(frozenset({"shed", "should", "paste", "pasta"}), frozenset())
     assert speller.fix("shud") == "shud"  # four letters: shorthand, not a typo
