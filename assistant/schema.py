@@ -181,6 +181,7 @@ class Verdict:
     key_term: str | None = None  # the term carrying most of the question's meaning
     key_known: bool = True
     other_subject: str | None = None  # another treatment the question is about
+    heading_term: str | None = None  # the key term, in a top passage's own heading
     unknown_terms: tuple[str, ...] = ()
     unknown_share: float = 0.0  # the share of the meaning in words no article uses
     typed_evidence: str | None = None  # answered on a unit holding the asked-for value

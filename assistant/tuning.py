@@ -26,6 +26,7 @@ HEURISTICS = (
     "caution_answer",  # a safety question is answered by its caution
     "spelling",  # a misspelled word is read as the article word it is a typo of
     "lead_pair",  # a short lead sentence comes with the next one of its paragraph
+    "heading",  # a question whose key term heads a top passage is answered from it
 )
 
 
@@ -57,6 +58,14 @@ class Tuning:
     # -- the three outcomes (decide.py) ---------------------------------------------
     # A question whose key term no article uses, and whose words no article uses carry at
     # least this share of its meaning, is about something the articles do not cover.
+    # A question whose key term is in the own heading of one of the first heading_hits
+    # passages is answered from that section, from a unit at least heading_min_similarity
+    # close (gate.heading_term). 2026-12-02, cases, realistic, blinds 1-7 (all read): not
+    # answered directly -0.9 to -6.5 points per set, lead fact +0.9 to +4.6, two more of
+    # 186 uncovered questions answered (a sunscreen brand); 0.25 left the gym questions'
+    # own item (0.22) out.
+    heading_hits: int = 3
+    heading_min_similarity: float = 0.2
     uncovered_share: float = 0.35
     # Below this similarity a question that names nothing of the domain is off-topic.
     off_topic_similarity: float = 0.35

@@ -5,9 +5,10 @@ answer checks; the thresholds are ``Tuning``'s. In order:
 
 1. a situation the articles do not cover at all (a child, a pet): declined, with notes;
 2. the articles answer it: a close unit and most of the question's terms in one chunk,
-   or a unit holding the asked-for value (a time, a price) — unless what the question
-   asks for (a price, whether it removes X) is in no quote; or the question raises a
-   safety topic ("can I do it while pregnant?") whose caution the articles state;
+   or a unit holding the asked-for value (a time, a price), or a top passage's own heading
+   holding the question's key term — unless what the question asks for (a price, whether
+   it removes X) is in no quote; or the question raises a safety topic ("can I do it
+   while pregnant?") whose caution the articles state;
 3. it is about another treatment ("how many laser hair removal sessions?"): declined,
    microneedling passages do not answer it; and when its key subject is in no article
    ("insurance") and nothing comes close, declined too;
@@ -40,6 +41,7 @@ def decide(
     referral: bool = False,
     caution: bool = False,
     related: bool = True,
+    headed: bool = False,
 ) -> Verdict:
     """The verdict on a question, from its signals.
 
@@ -47,7 +49,8 @@ def decide(
     question; ``missing``: what the question asks for that no quote holds; ``referral``:
     a safety topic the articles do not cover was raised; ``caution``: the question
     itself raises a safety topic whose caution the articles state; ``related``: there
-    are passages to show as related (close enough to quote, or cautions).
+    are passages to show as related (close enough to quote, or cautions); ``headed``:
+    a unit under the heading that holds the key term is close enough to quote.
     """
     s, t = signals, tuning
 
@@ -60,6 +63,7 @@ def decide(
             key_term=s.key_term,
             key_known=s.key_known,
             other_subject=s.other_subject,
+            heading_term=s.heading_term if outcome is Outcome.ANSWER else None,
             unknown_terms=s.unknown_terms,
             unknown_share=s.unknown_share,
             typed_evidence=typed if outcome is Outcome.ANSWER else None,
@@ -76,6 +80,11 @@ def decide(
         return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if (close or typed) and missing is None:
         return verdict(Outcome.ANSWER, Reason.ANSWERED)
+    # A section headed by what the question is about ("when can I go back to the gym?" ->
+    # "Avoid Strenuous Exercise ..."), its sentences scored low by the small model.
+    on_heading = s.heading_term is not None and headed and t.on("heading")
+    if on_heading and missing is None:
+        return verdict(Outcome.ANSWER, Reason.ANSWERED)
     if not s.domain and s.similarity < t.off_topic_similarity:
         return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
     if not s.key_known and s.unknown_share >= t.uncovered_share:
@@ -87,7 +96,7 @@ def decide(
         return verdict(Outcome.DECLINED, Reason.UNCOVERED_SUBJECT)
     if not related:
         return verdict(Outcome.DECLINED, Reason.LOW_CONFIDENCE)
-    if close or typed:
+    if close or typed or on_heading:
         return verdict(Outcome.RELATED, Reason.MISSING_VALUE)
     # Related passages are for questions about the domain; trivia that happens to share
     # a word with one aside ("who played Frenchie in Grease?") is declined.

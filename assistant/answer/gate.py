@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
-from ..data import domain_pattern
+from ..data import domain_pattern, load_yaml
 from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
@@ -27,9 +28,32 @@ _WORD = re.compile(r"\S+")
 _DOMAIN = domain_pattern("domain")
 _OTHER_TREATMENT = domain_pattern("other_treatments")
 _SUBJECT_REFERENCE = domain_pattern("refers_to_subject")
+_HEADING_QUESTION_WORDS = " ".join(load_yaml("domain.yaml")["heading_question_words"])
 _COMPARISON_WORDS = frozenset(
     ("than", "compare", "compared", "comparison", "versus", "vs", "like a", "like an", "instead of")
 )
+
+
+def heading_term(key: str | None, hits: list[Hit], analyzer: Analyzer, top: int) -> str | None:
+    """The key term, when the own heading of one of the ``top`` hits holds it: the articles'
+    headings say what a section answers ("Avoid Strenuous Exercise and Hot Showers/Saunas"
+    for "when can I go back to the gym?"), where the small model scores the question far
+    from every sentence under it. A word that names the kind of question ("often",
+    "avoid") is no topic (``data/domain.yaml``: heading_question_words).
+
+    The heading is the last part of the section path: its parents are broader.
+    """
+    if key is None or key in _heading_question_terms(analyzer):
+        return None
+    for hit in hits[:top]:
+        if key in analyzer.passage_terms(hit.chunk.section.split(" > ")[-1]):
+            return key
+    return None
+
+
+@cache  # one analysis per analyzer (one per assistant), not one per question
+def _heading_question_terms(analyzer: Analyzer) -> frozenset[str]:
+    return frozenset(analyzer.tokens(_HEADING_QUESTION_WORDS))
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
@@ -107,6 +131,8 @@ class Signals:
     key_known: bool = True  # the key term is one the articles use
     # Another treatment the question is about, without speaking of microneedling.
     other_subject: str | None = None
+    # The key term when a top hit's own heading holds it (``heading_term``).
+    heading_term: str | None = None
 
 
 def _is_name(word: str, text: str) -> bool:
@@ -130,6 +156,7 @@ def assess(
     noise_similarity: float,
     follow_up: str | None = None,
     question_vector: np.ndarray | None = None,
+    heading_hits: int = 0,
 ) -> Signals:
     """Measure the question against the retrieved passages.
 
@@ -181,6 +208,7 @@ def assess(
         domain=bool(_DOMAIN.search(f"{question} {follow_up or ''}"))
         or vocabulary.df.get(key or "", 0) > 1,
         other_subject=other_subject(question),
+        heading_term=heading_term(key, hits, vocabulary.analyzer, heading_hits),
         weights=weights,
     )
 

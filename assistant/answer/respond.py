@@ -49,6 +49,11 @@ def _holds_quantity(question: str, text: str) -> bool:
     return bool(quantities(text))
 
 
+def _close(signals: gate.Signals, t: Tuning) -> bool:
+    """Whether a unit is close and one chunk holds most of the question's terms."""
+    return signals.similarity >= t.gate_min_similarity and signals.coverage >= t.gate_min_coverage
+
+
 class Responder:
     """Turns a retrieved question into a ``Reply``: every sentence quoted or vetted."""
 
@@ -113,6 +118,7 @@ class Responder:
             follow_up=query.context,
             # The query's vector is the question's too unless a follow-up was rewritten.
             question_vector=readings.query if query.context is None else None,
+            heading_hits=self.tuning.heading_hits,
         )
         return pool, signals
 
@@ -161,11 +167,13 @@ class Responder:
             and not _holds_quantity(question, typed.sentence.text)
         ):
             typed = self._quantity_lead(question, pool) or typed
-        selection = compose.select(
-            pool,
-            t,
-            lead=typed or self._quantity_lead(question, pool),
-        )
+        lead = typed or self._quantity_lead(question, pool)
+        headed = self._headed(signals, pool)
+        if headed and lead not in headed and not (typed or _close(signals, t)):
+            # Nothing else came close, and the section headed by what was asked answers
+            # it: lead from there.
+            lead = self._quantity_lead(question, headed) or headed[0]
+        selection = compose.select(pool, t, lead=lead)
         picked, missing = self.checks.complete(
             question, selection.picked, pool, signals, known, 1 + t.support_units
         )
@@ -189,6 +197,7 @@ class Responder:
             and bool(cautions)
             and t.on("caution_answer"),
             related=bool(closest or cautions),
+            headed=bool(headed),
         )
         # The chunk whose own unit answers the question goes first (staff read the list
         # as "where the answer is"); the gate above judged the retrieval order.
@@ -236,6 +245,25 @@ class Responder:
             ),
             None,
         )
+
+    def _headed(
+        self, signals: gate.Signals, pool: list[compose.Candidate]
+    ) -> list[compose.Candidate]:
+        """The units close enough to quote under a heading that holds the question's key
+        term (``gate.heading_term``), points first, each best first; none when no heading
+        does."""
+        term = signals.heading_term
+        if term is None or not self.tuning.on("heading"):
+            return []
+        headed = [
+            c
+            for c in pool
+            if c.similarity >= self.tuning.heading_min_similarity
+            and term in self.analyzer.passage_terms(c.chunk.section.split(" > ")[-1])
+        ]
+        # The section's own point before the advice under it (its sub-items), which the
+        # point brings along (``compose.select``).
+        return sorted(headed, key=lambda c: compose.nested(c.chunk, c.sentence))
 
     def _cautions(self, live: Snapshot, topics: list[SafetyTopic]) -> list[compose.Candidate]:
         return add_cautions(live, [], topics, self.analyzer, self._fixed_vectors, self.tuning)

@@ -81,3 +81,23 @@ def test_another_treatment_is_declined_even_when_passages_look_close() -> None:
 def test_outside_the_domain_the_middle_is_declined_not_related() -> None:
     trivia = Signals(T.related_similarity + 0.1, 0.3, "frenchi", domain=False)
     assert decide(trivia, T).outcome is Outcome.DECLINED
+
+
+def test_a_passage_headed_by_the_key_term_answers_below_the_similarity_bar() -> None:
+    headed = dataclasses.replace(
+        CLOSE, similarity=T.heading_min_similarity + 0.05, coverage=0.3, heading_term="pain"
+    )
+    verdict = decide(headed, T, headed=True)
+    assert (verdict.outcome, verdict.reason) == (Outcome.ANSWER, Reason.ANSWERED)
+    assert verdict.heading_term == "pain"
+    # Nothing under that heading close enough to quote, or the rule switched off: not so.
+    assert decide(headed, T, headed=False).outcome is not Outcome.ANSWER
+    off = dataclasses.replace(T, off=frozenset({"heading"}))
+    assert decide(headed, off, headed=True).outcome is not Outcome.ANSWER
+    # What was asked for (a price) in no quote still makes it related.
+    assert decide(headed, T, headed=True, missing="price").outcome is Outcome.RELATED
+
+
+def test_another_treatment_is_declined_even_under_a_matching_heading() -> None:
+    other = dataclasses.replace(CLOSE, coverage=0.3, heading_term="peel", other_subject="peel")
+    assert decide(other, T, headed=True).reason is Reason.UNCOVERED_SUBJECT
