@@ -42,7 +42,7 @@ def test_handoff_kinds() -> None:
     assert handoff.kind("what are your prices") == "price"
     assert handoff.kind("is it $200?") == "price"
     assert handoff.kind("Does it hurt?") is None
-    assert handoff.kind("how long does redness last") is None
+    assert handoff.kind("how many days will the redness stay") is None
 
 
 def test_suggestions_follow_the_lead_section() -> None:
