@@ -8,7 +8,8 @@ answer checks; the thresholds are ``Tuning``'s. In order:
    or a unit holding the asked-for value (a time, a price), or a top passage's own heading
    holding the question's key term — unless what the question asks for (a price, whether
    it removes X) is in no quote; or the question raises a safety topic ("can I do it
-   while pregnant?") whose caution the articles state;
+   while pregnant?") whose caution the articles state — or, when nothing else answers
+   it, its background or the turn it leans on does;
 3. it is about another treatment ("how many laser hair removal sessions?"): declined,
    microneedling passages do not answer it; and when its key subject is in no article
    ("insurance") and nothing comes close, declined too;
@@ -42,6 +43,7 @@ def decide(
     caution: bool = False,
     related: bool = True,
     headed: bool = False,
+    background_caution: bool = False,
 ) -> Verdict:
     """The verdict on a question, from its signals.
 
@@ -50,7 +52,9 @@ def decide(
     a safety topic the articles do not cover was raised; ``caution``: the question
     itself raises a safety topic whose caution the articles state; ``related``: there
     are passages to show as related (close enough to quote, or cautions); ``headed``:
-    a unit under the heading that holds the key term is close enough to quote.
+    a unit under the heading that holds the key term is close enough to quote;
+    ``background_caution``: the message's background or the turn it leans on raises a
+    safety topic whose caution the articles state.
     """
     s, t = signals, tuning
 
@@ -85,6 +89,11 @@ def decide(
     on_heading = s.heading_term is not None and headed and t.on("heading")
     if on_heading and missing is None:
         return verdict(Outcome.ANSWER, Reason.ANSWERED)
+    if background_caution:
+        # Nothing answers the question itself, but what the client said around it raises
+        # a safety topic ("... two courses of roaccutane ... when could she start?"): a
+        # health question always gets its caution, never a bare decline.
+        return verdict(Outcome.ANSWER, Reason.CAUTION)
     if not s.domain and s.similarity < t.off_topic_similarity:
         return verdict(Outcome.DECLINED, Reason.OFF_TOPIC)
     if not s.key_known and s.unknown_share >= t.uncovered_share:

@@ -222,12 +222,15 @@ class QueryReader:
         words = self._without_pleasantries(words_of(question))
         terms = [t for t in self.analyzer.tokens(question) if not t.isdigit()]
         ends = tuple(reversed(words))
-        if (
-            not terms
-            or _starts_with(words, self.continuations)
-            or any(ends[: len(p)] == tuple(reversed(p)) for p in self.continuation_ends)
-        ):
+        if not terms or _starts_with(words, self.continuations):
             return True
+        # A trailing "though" leans on the conversation only when the message has little
+        # topic of its own beyond the domain's generic words: "won't my face be blotchy
+        # though" does, "will it help my acne scars tho" asks about acne scars.
+        end = next((p for p in self.continuation_ends if ends[: len(p)] == p[::-1]), None)
+        if end is not None:
+            own = " ".join(words[: len(words) - len(end)])  # "instead" is no topic
+            return len(self.topic_terms(own)) <= self.max_follow_up_terms
         refers_back = any(
             tuple(words[i : i + len(p)]) == p
             for p in self.back_references

@@ -198,6 +198,9 @@ class Responder:
             and t.on("caution_answer"),
             related=bool(closest or cautions),
             headed=bool(headed),
+            background_caution=any(not topic.decline for topic in topics)
+            and bool(cautions)
+            and t.on("caution_answer"),
         )
         # The chunk whose own unit answers the question goes first (staff read the list
         # as "where the answer is"); the gate above judged the retrieval order.

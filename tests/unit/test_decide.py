@@ -101,3 +101,15 @@ def test_a_passage_headed_by_the_key_term_answers_below_the_similarity_bar() -> 
 def test_another_treatment_is_declined_even_under_a_matching_heading() -> None:
     other = dataclasses.replace(CLOSE, coverage=0.3, heading_term="peel", other_subject="peel")
     assert decide(other, T, headed=True).reason is Reason.UNCOVERED_SUBJECT
+
+
+def test_a_safety_topic_in_the_background_is_answered_by_its_caution() -> None:
+    far = dataclasses.replace(CLOSE, similarity=0.2, coverage=0.1, domain=False)
+    assert decide(far, T).outcome is Outcome.DECLINED
+    verdict = decide(far, T, background_caution=True)
+    assert (verdict.outcome, verdict.reason) == (Outcome.ANSWER, Reason.CAUTION)
+    # ... but a situation the articles do not cover is still referred, and another
+    # treatment still declined.
+    assert decide(far, T, background_caution=True, referral=True).reason is (Reason.SAFETY_REFERRAL)
+    other = dataclasses.replace(far, other_subject="laser")
+    assert decide(other, T, background_caution=True).reason is Reason.UNCOVERED_SUBJECT

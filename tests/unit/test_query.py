@@ -69,6 +69,7 @@ def test_a_message_with_a_question_is_not_small_talk(reader: QueryReader, messag
         "how long?",
         "cool, and how many times a week can I do it",
         "won't my face be blotchy though",
+        "could i do it at home instead",
         "why?",
     ],
 )
@@ -88,6 +89,8 @@ def test_a_message_that_cannot_stand_alone_is_a_follow_up(
         "is this safe during pregnancy",
         "can I use retinol the week before my appointment?",
         "what does a dermaroller cost",
+        # A trailing "though" with a topic of its own asks about that topic.
+        "would it fade pigmentation and enlarged pores though",
     ],
 )
 def test_a_self_contained_question_is_never_rewritten(reader: QueryReader, message: str) -> None:
