@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 
 from ..embeddings import DIMENSION, Embedder
 from ..errors import CorpusFileError, IndexCorruptError, IngestLeaseError, IngestLockedError
-from ..index import integrity, layout, replica, store, vectors
+from ..index import integrity, layout, replica, sentences, store, vectors
 from ..index.analyzer import analyzer_version
 from ..index.lease import Lease
 from ..schema import Chunk
@@ -156,7 +156,7 @@ def _stored_sentences(client: Any, build_id: str, rows: list[dict[str, Any]]) ->
             raise KeyError(store.sentences_name(build_id)) from exc
         raise
     wanted = [(str(row["id"]), len(row["sentences"])) for row in rows]
-    return store.read_sentence_vectors(collection, wanted)
+    return sentences.read_sentence_vectors(collection, wanted)
 
 
 def ingest(
