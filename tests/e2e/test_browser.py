@@ -27,8 +27,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright  # noqa: E402
 
-from .test_app import app_settings as make_app_settings  # noqa: E402
-from .test_app import free_port, running_app  # noqa: E402
+from tests.servers import app_settings as make_app_settings  # noqa: E402
+from tests.servers import free_port, running_app  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,

@@ -14,8 +14,7 @@ from assistant.answer.pipeline import Assistant
 from assistant.llm import LLMGenerator
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
-
-from .test_app import app_settings, running_app
+from tests.servers import app_settings, running_app
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
