@@ -348,9 +348,11 @@ def test_7_user_and_corpus_text_render_as_text(bot) -> None:
 def test_7_markup_shows_as_text_in_a_real_browser(copied, embedder, tmp_path) -> None:
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (run `make browser`)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from .test_browser import CHROMIUM_ARGS, _local_only, ask, log_in
+    from evals.browser import chromium
+
+    from .test_browser import _local_only, ask, log_in
 
     article = copied.corpus_dir / "womens-health-microneedling-basics.md"
     text = article.read_text("utf-8").replace("$700", f"$700 {IMG}")
@@ -361,10 +363,7 @@ def test_7_markup_shows_as_text_in_a_real_browser(copied, embedder, tmp_path) ->
     settings = app_settings(
         copied, tmp_path, staff_user="staff", staff_password=SecretStr("correct horse battery")
     )
-    with running_app(poisoned_bot, settings) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with running_app(poisoned_bot, settings) as url, chromium() as browser:
 
         def new_page() -> Any:
             context = browser.new_context(viewport={"width": 1200, "height": 1100})
