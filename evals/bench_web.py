@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,17 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
+from .bench.machine import free_port
+from .browser import VIEWPORTS, chromium
+
 ROOT = Path(__file__).resolve().parent.parent
-VIEWPORTS = {
-    "desktop 1280×900": {"viewport": {"width": 1280, "height": 900}},
-    "phone 390×844": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-}
 # Set on the Enter key; resolved on the first frame painted with the new answer in view.
 MEASURE_JS = """(question) => new Promise((resolve) => {
   const input = document.querySelector('#sq-input');
@@ -63,12 +55,6 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _size(request: Any) -> int:
     sizes = request.sizes()
     return int(sizes["responseBodySize"] + sizes["responseHeadersSize"])
@@ -87,8 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from playwright.sync_api import sync_playwright
-
     import assistant
     from assistant.settings import Settings
     from assistant.web.app import launch
@@ -103,9 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# Client page benchmark, {datetime.now(UTC):%Y-%m-%d}, commit {_commit()}")
     print(f"generator: {settings.generator}; {len(questions)} questions × {args.rounds} round(s)")
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            for name, options in VIEWPORTS.items():
+        with chromium() as browser:
+            for device, options in VIEWPORTS.items():
+                size = options["viewport"]
+                name = f"{device} {size['width']}×{size['height']}"
                 context = browser.new_context(**options)
                 page = context.new_page()
                 sizes: list[int] = []
@@ -134,7 +119,6 @@ def main(argv: list[str] | None = None) -> int:
                     f"(n={len(times)})"
                 )
                 context.close()
-            browser.close()
     finally:
         served.close()
     return 0

@@ -18,6 +18,8 @@ from typing import Any
 
 from assistant.settings import Settings
 
+from .record import write_jsonl
+
 
 def draft(record: dict[str, Any], number: int) -> dict[str, Any]:
     """A case skeleton a person completes: expectations are left for them to decide."""
@@ -100,15 +102,15 @@ def drafts_main(feedback: Path | Sequence[Path] | None, out: Path) -> int:
         print(f"error: no feedback file at {where}", file=sys.stderr)
         return 2
     records = merged(files)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
-        for number, record in enumerate(records, start=1):
-            case = draft(record, number)
-            if record["votes"] > 1:
-                case["notes"] += (
-                    f" Down-voted {record['votes']} times in {len(record['files'])} file(s)."
-                )
-            handle.write(json.dumps(case, ensure_ascii=False) + "\n")
+    cases = []
+    for number, record in enumerate(records, start=1):
+        case = draft(record, number)
+        if record["votes"] > 1:
+            case["notes"] += (
+                f" Down-voted {record['votes']} times in {len(record['files'])} file(s)."
+            )
+        cases.append(case)
+    write_jsonl(out, cases)
     print(
         f"{len(records)} draft case(s) from {len(files)} feedback file(s) "
         f"written to {out} for review"

@@ -12,38 +12,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .record import write_jsonl
 from .sets import Registry
 
 KINDS = ("run", "baseline", "blind_first_run")
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # UTC, to the second: lines sort by date as text
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(STAMP)
 
 
 def git_commit(root: Path = ROOT) -> str | None:
     """The checked-out commit, with '+dirty' when tracked files differ from it."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        head = _git(root, "rev-parse", "--short", "HEAD").strip()
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no").strip()
     except (OSError, subprocess.CalledProcessError):
         return None
     return f"{head}+dirty" if dirty else head
@@ -61,13 +50,6 @@ def entry(
         "kind": kind,
         "metrics": summary,
     } | extra
-
-
-def append(path: Path, lines: Iterable[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def read(committed: Path, local: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -117,7 +99,7 @@ def backfill(registry: Registry, root: Path = ROOT) -> list[dict[str, Any]]:
         for row in _git(root, "log", "--format=%h %cI", "--", rel).splitlines():
             commit, date = row.split(" ", 1)
             figures = json.loads(_git(root, "show", f"{commit}:{rel}"))
-            stamp = datetime.fromisoformat(date).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            stamp = datetime.fromisoformat(date).astimezone(UTC).strftime(STAMP)
             out.append(entry(s.name, "baseline", figures["overall"], stamp, commit))
     return sorted(out, key=lambda x: x["date"])
 
@@ -131,8 +113,7 @@ def main(argv: list[str]) -> int:
     for x in kept:
         x.pop("committed", None)
     lines = sorted(backfill(registry) + kept, key=lambda x: x["date"])
-    registry.history.write_text("", "utf-8")
-    append(registry.history, lines)
+    write_jsonl(registry.history, lines)
     print(f"{len(lines)} lines in {registry.history}")
     return 0
 

@@ -57,9 +57,11 @@ def compact(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]], *, append: bool = False) -> None:
+    """One JSON object a line, as UTF-8 (not ``\\u`` escapes); the file is replaced, or
+    with ``append`` added to. Every JSON-lines file the evals write goes through here."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
+    with path.open("a" if append else "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 

@@ -20,7 +20,7 @@ from . import history, metrics, report, runner
 from .cases import load_cases
 from .compare import SetComparison, compare_set
 from .html import SetEntry
-from .record import Run, SetRun, committed_baselines, load_run, write_baseline
+from .record import Run, SetRun, committed_baselines, load_run, write_baseline, write_jsonl
 from .sets import EvalSet, Registry
 
 
@@ -202,9 +202,9 @@ def evaluate(
         elif not sel.first_run and options.record_history and options.category is None:
             local.append(history.entry(sel.name, "run", summary, date, commit, **extra))
     if committed:
-        history.append(registry.history, committed)
+        write_jsonl(registry.history, committed, append=True)
     if local:
-        history.append(options.out / "history.jsonl", local)
+        write_jsonl(options.out / "history.jsonl", local, append=True)
     lines, problems = history.read(registry.history, options.out / "history.jsonl")
     registered = {s.name: s for s in registry.sets}
     entries = [

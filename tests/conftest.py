@@ -1,9 +1,12 @@
-"""Shared fixtures: one real index of the real corpus, built once per test session."""
+"""Shared fixtures: one real index of the real corpus, built once per test session, and
+the scripted OpenAI-compatible server LLM mode is tested on (tests/scripted_llm.py)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +55,27 @@ def bot(built_settings, embedder):
 def output_dir() -> Path:
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[Any]:
+    """The scripted OpenAI-compatible server (tests/fake_openai.py), one per test module."""
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_script(fake) -> None:
+    """Nothing left of an earlier test's script or requests; a module asks for it with
+    ``pytestmark = pytest.mark.usefixtures("fresh_script")``."""
+    fake.reset()
+
+
+@pytest.fixture(scope="module")
+def llm_bot(bot, fake):
+    """LLM mode on the scripted server, sharing the session's real index and model."""
+    from tests.scripted_llm import llm_assistant
+
+    return llm_assistant(bot, fake.base_url)

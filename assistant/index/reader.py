@@ -19,7 +19,7 @@ from ..errors import (
 from ..schema import Chunk
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
-from . import integrity, layout, replica, store, vectors
+from . import contents, integrity, layout, replica, store, vectors
 from .analyzer import Analyzer, analyzer_version
 from .keyword import KeywordIndex
 from .sentences import LocalSentences, SentenceVectors, StoreSentences, check_vectors
@@ -166,7 +166,7 @@ class LoadedIndex:
         if self.server is None or not isinstance(doc, dict):
             return None
         with vectors.reading(self.server, self.build.name):
-            text = store.read_article(self.client, self.build.name, doc_id)
+            text = contents.read_article(self.client, self.build.name, doc_id)
         if text is None or integrity.text_sha256(text) != doc.get("hash"):
             raise IndexCorruptError(f"the store's text of article {doc_id!r:.60} was changed")
         return text

@@ -19,9 +19,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..embeddings import DIMENSION
 from ..errors import IndexCorruptError
 from ..schema import Chunk
-from . import store, vectors
+from . import vectors
 
 # Unit-length vectors (cosine space); anything else was not written by ingest.
 NORM_TOLERANCE = 1e-2
@@ -37,6 +38,33 @@ def check_vectors(matrix: np.ndarray, rows: int, name: str) -> None:
     # (An all-zero row is what normalising an empty text gives; it is not tampering.)
     if not ((np.abs(norms - 1.0) <= NORM_TOLERANCE) | (norms == 0.0)).all():
         raise IndexCorruptError(f"{name} holds vectors that are not unit length")
+
+
+def sentence_ids(chunk_id: str, count: int) -> list[str]:
+    """The record ids of a chunk's ``count`` sentences, in order."""
+    return [f"{chunk_id}#{n}" for n in range(count)]
+
+
+def read_sentence_vectors(
+    collection: Any, chunks: Sequence[tuple[str, int]], batch: int = 5000
+) -> list[np.ndarray]:
+    """The sentence vectors of each ``(chunk id, sentence count)``, one matrix per chunk,
+    exactly as the model made them. Raises ``KeyError`` for a sentence the collection
+    lacks, Chroma's errors as they come."""
+    wanted = [sid for chunk_id, count in chunks for sid in sentence_ids(chunk_id, count)]
+    found: dict[str, Any] = {}
+    for i in range(0, len(wanted), batch):
+        got = collection.get(ids=wanted[i : i + batch], include=["embeddings"])
+        found.update(zip(got["ids"], got["embeddings"], strict=True))
+    return [
+        _matrix([found[sid] for sid in sentence_ids(chunk_id, count)]) for chunk_id, count in chunks
+    ]
+
+
+def _matrix(rows: list[Any]) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    return np.asarray(np.vstack(rows), dtype=np.float32)
 
 
 class SentenceVectors(Protocol):
@@ -99,7 +127,7 @@ class StoreSentences:
         wanted = [(self.chunks[r].id, len(self.chunks[r].sentences)) for r in rows]
         with vectors.reading(self.server, self.build_id):
             try:
-                read = store.read_sentence_vectors(self.collection, wanted)
+                read = read_sentence_vectors(self.collection, wanted)
             except KeyError as exc:
                 lacking = f"the Chroma store lacks sentence {exc.args[0]!r:.80}"
                 raise IndexCorruptError(lacking) from None

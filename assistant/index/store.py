@@ -30,6 +30,9 @@ and, in the one ``skinqa-meta`` collection, small JSON records:
 
 Records that are not vectors carry a one-number placeholder embedding: Chroma requires an
 embedding per record and would otherwise try to compute one.
+
+This module names the collections and keeps the records; ``contents`` writes a build's
+collections, ``sentences`` reads its sentence vectors and ``transfer`` its files.
 """
 
 from __future__ import annotations
@@ -38,20 +41,12 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
-
-from ..embeddings import DIMENSION
-from ..schema import Chunk
-from .integrity import text_sha256
 
 META = "skinqa-meta"
 IDENTITY = "identity"
 LIVE = "live"
-_PLACEHOLDER = [1.0]
-_BATCH = 1000
+PLACEHOLDER = [1.0]
 
 
 def chunks_name(build_id: str) -> str:
@@ -86,15 +81,6 @@ def record_id(build_id: str) -> str:
     return f"build:{build_id}"
 
 
-@dataclass(frozen=True)
-class Article:
-    """One article as the build holds it: its id, whole file text and manifest entry."""
-
-    doc_id: str
-    text: str
-    meta: dict[str, Any]
-
-
 def meta_collection(client: Any) -> Any:
     return client.get_or_create_collection(META, embedding_function=None)
 
@@ -108,11 +94,11 @@ def _document(collection: Any, record: str) -> tuple[str, dict[str, Any]] | None
 
 def _put(collection: Any, record: str, document: str, metadata: dict[str, Any]) -> None:
     collection.upsert(
-        ids=[record], documents=[document], metadatas=[metadata], embeddings=[_PLACEHOLDER]
+        ids=[record], documents=[document], metadatas=[metadata], embeddings=[PLACEHOLDER]
     )
 
 
-# -- identity and the live record ---------------------------------------------------------
+# -- identity, the live record and the build records --------------------------------------
 def identity(client: Any, create: bool = False) -> str | None:
     """The store's id; with ``create``, written first if the store has none yet.
 
@@ -162,6 +148,17 @@ def build_records(client: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+def write_record(client: Any, manifest: dict[str, Any]) -> None:
+    """The build's record, written after its collections: a build with a record is whole."""
+    _put(
+        meta_collection(client),
+        record_id(str(manifest["build_id"])),
+        json.dumps(manifest, sort_keys=True),
+        {"created": time.time()},
+    )
+
+
+# -- publishing and pruning builds --------------------------------------------------------
 def publish(client: Any, build_id: str, now: float | None = None) -> None:
     """Name ``build_id`` live; the build it replaces is marked retired from now on."""
     now = time.time() if now is None else now
@@ -215,143 +212,3 @@ def prune(
         drop_build(client, build_id)
         dropped.append(build_id)
     return dropped
-
-
-# -- writing a build ----------------------------------------------------------------------
-def _add(collection: Any, batch: int, **columns: Any) -> None:
-    total = len(columns["ids"])
-    for i in range(0, total, batch):
-        collection.add(**{key: value[i : i + batch] for key, value in columns.items()})
-
-
-def write_build(
-    client: Any,
-    manifest: dict[str, Any],
-    chunks: Sequence[Chunk],
-    tokens: Sequence[Sequence[str]],
-    chunk_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
-    articles: Sequence[Article],
-) -> None:
-    """Write the build's collections (replacing any a dead run left under its names)."""
-    build_id = str(manifest["build_id"])
-    for name in build_names(build_id):
-        try:
-            client.delete_collection(name)
-        except Exception:  # nothing to replace
-            continue
-    batch = max(1, min(client.get_max_batch_size(), _BATCH))
-    ids = [c.id for c in chunks]
-    chunk_col = client.create_collection(
-        chunks_name(build_id), configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-    )
-    publishers = {doc_id: d.get("publisher") or "" for doc_id, d in manifest["documents"].items()}
-    _add(
-        chunk_col,
-        batch,
-        ids=ids,
-        embeddings=chunk_vectors,
-        documents=[c.text for c in chunks],
-        metadatas=[
-            chunk_metadata(c, row, publishers.get(c.doc_id, ""), tokens[row])
-            for row, c in enumerate(chunks)
-        ],
-    )
-    exact = client.create_collection(
-        vectors_name(build_id), configuration={"hnsw": {"space": "l2"}}, embedding_function=None
-    )
-    _add(
-        exact,
-        batch,
-        ids=ids,
-        embeddings=chunk_vectors,
-        metadatas=[{"row": r} for r in range(len(ids))],
-    )
-    sentence_col = client.create_collection(
-        sentences_name(build_id), configuration={"hnsw": {"space": "l2"}}, embedding_function=None
-    )
-    sentences = [(row, n, s) for row, c in enumerate(chunks) for n, s in enumerate(c.sentences)]
-    _add(
-        sentence_col,
-        batch,
-        ids=[f"{chunks[row].id}#{n}" for row, n, _ in sentences],
-        embeddings=sentence_vectors,
-        documents=[s.text for _, _, s in sentences],
-        metadatas=[
-            {"chunk_id": chunks[row].id, "chunk_row": row, "n": n, "start": s.start, "end": s.end}
-            for row, n, s in sentences
-        ],
-    )
-    article_col = client.create_collection(articles_name(build_id), embedding_function=None)
-    _add(
-        article_col,
-        batch,
-        ids=[a.doc_id for a in articles],
-        embeddings=[_PLACEHOLDER] * len(articles),
-        documents=[a.text for a in articles],
-        metadatas=[
-            {k: v for k, v in {**a.meta, "doc_id": a.doc_id}.items() if v is not None}
-            for a in articles
-        ],
-    )
-
-
-def write_record(client: Any, manifest: dict[str, Any]) -> None:
-    """The build's record, written after its collections: a build with a record is whole."""
-    _put(
-        meta_collection(client),
-        record_id(str(manifest["build_id"])),
-        json.dumps(manifest, sort_keys=True),
-        {"created": time.time()},
-    )
-
-
-def chunk_metadata(chunk: Chunk, row: int, publisher: str, tokens: Sequence[str]) -> dict[str, Any]:
-    return {
-        "doc_id": chunk.doc_id,
-        "title": chunk.title,
-        "publisher": publisher,
-        "section": chunk.section,
-        "start": chunk.start,
-        "end": chunk.end,
-        "content_hash": chunk.content_hash,
-        "text_sha256": text_sha256(chunk.text),
-        "row": row,
-        "sentences": len(chunk.sentences),
-        "sentence_offsets": json.dumps([[s.start, s.end] for s in chunk.sentences]),
-        "tokens": " ".join(tokens),
-    }
-
-
-# -- reading a build ----------------------------------------------------------------------
-def sentence_ids(chunk_id: str, count: int) -> list[str]:
-    """The record ids of a chunk's ``count`` sentences, in order."""
-    return [f"{chunk_id}#{n}" for n in range(count)]
-
-
-def read_sentence_vectors(
-    collection: Any, chunks: Sequence[tuple[str, int]], batch: int = 5000
-) -> list[np.ndarray]:
-    """The sentence vectors of each ``(chunk id, sentence count)``, one matrix per chunk,
-    exactly as the model made them. Raises ``KeyError`` for a sentence the collection
-    lacks, Chroma's errors as they come."""
-    wanted = [sid for chunk_id, count in chunks for sid in sentence_ids(chunk_id, count)]
-    found: dict[str, Any] = {}
-    for i in range(0, len(wanted), batch):
-        got = collection.get(ids=wanted[i : i + batch], include=["embeddings"])
-        found.update(zip(got["ids"], got["embeddings"], strict=True))
-    return [
-        _matrix([found[sid] for sid in sentence_ids(chunk_id, count)]) for chunk_id, count in chunks
-    ]
-
-
-def _matrix(rows: list[Any]) -> np.ndarray:
-    if not rows:
-        return np.zeros((0, DIMENSION), dtype=np.float32)
-    return np.asarray(np.vstack(rows), dtype=np.float32)
-
-
-def read_article(client: Any, build_id: str, doc_id: str) -> str | None:
-    """An article's whole text as the build holds it, or None if it has no such article."""
-    got = client.get_collection(articles_name(build_id)).get(ids=[doc_id], include=["documents"])
-    return got["documents"][0] if got["ids"] else None

@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IndexCorruptError
-from .store import files_name
+from .store import PLACEHOLDER, files_name
 
 PART_BYTES = 4 << 20  # a few MiB per record: large reads, modest requests
 _PARTS_PER_READ = 4
 _READS_IN_FLIGHT = 2
-_PLACEHOLDER = [1.0]  # Chroma wants an embedding per record
 # Compress a file when its first part shrinks below this share (text does, to about a
 # quarter; float32 vectors do not, and compressing them would only cost ingest time).
 _WORTH_COMPRESSING = 0.8
@@ -69,7 +68,7 @@ def put_files(client: Any, build_id: str, build: Path, names: Iterable[str]) -> 
             data = zlib.compress(raw, 1) if compress else raw
             collection.add(
                 ids=[part_id(name, n)],
-                embeddings=[_PLACEHOLDER],
+                embeddings=[PLACEHOLDER],
                 metadatas=[
                     {
                         "file": name,

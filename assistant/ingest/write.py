@@ -1,8 +1,8 @@
-"""Writing one build: its collections in Chroma (embedded, or the server), the local
-files made from the same data (on a server, also kept in the store for replicas to copy,
-``index.transfer``; the sentence vectors there stay in the store only), the manifest
-that records every file's SHA-256 and marks the build complete, and last the build's
-record in Chroma (``index.store``)."""
+"""Writing one build: its collections in Chroma (embedded, or the server;
+``index.contents``), the local files made from the same data (on a server, also kept in
+the store for replicas to copy, ``index.transfer``; the sentence vectors there stay in
+the store only), the manifest that records every file's SHA-256 and marks the build
+complete, and last the build's record in Chroma (``index.store``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..index import integrity, layout, local, store, transfer, vectors
+from ..index import contents, integrity, layout, local, store, transfer, vectors
 from ..index.analyzer import Analyzer
 from ..schema import Chunk
 from ..settings import Settings
@@ -54,10 +54,12 @@ def write_build(
             for doc in docs
         },
     }
-    articles = [store.Article(doc.id, doc.text, manifest["documents"][doc.id]) for doc in docs]
+    articles = [contents.Article(doc.id, doc.text, manifest["documents"][doc.id]) for doc in docs]
     embedded = client is None
     chroma = vectors.chroma_client(settings, build) if embedded else client
-    store.write_build(chroma, manifest, chunks, tokens, chunk_vectors, sentence_vectors, articles)
+    contents.write_build(
+        chroma, manifest, chunks, tokens, chunk_vectors, sentence_vectors, articles
+    )
     # The files a replica copies from the store (server mode), where the sentence
     # vectors are read per answer instead (``index.sentences``).
     local.write_files(build, chunks, tokens, chunk_vectors, sentence_vectors if embedded else None)

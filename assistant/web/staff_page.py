@@ -32,6 +32,34 @@ def _login(app: ChatApp) -> tuple[Any, ...]:
     return login_box, user, password, login_button, message
 
 
+def _query_row(
+    label: str, button: str, input_id: str, button_id: str, **field: Any
+) -> tuple[gr.Textbox, gr.Button]:
+    """A text field and its primary button on one row, as both tabs ask."""
+    with gr.Row(equal_height=True):
+        box = gr.Textbox(label=label, scale=8, elem_id=input_id, **field)
+        go = gr.Button(button, variant="primary", scale=1, elem_id=button_id)
+    return box, go
+
+
+def _on_enter_or_click(box: gr.Textbox, go: gr.Button, fn: Any, inputs: Any, outputs: Any) -> None:
+    """Enter in ``box`` and a click on ``go`` both answer, in the answer slots' queue."""
+    for event in (box.submit, go.click):
+        event(fn, inputs, outputs, **PRIVATE, **ANSWERING)
+
+
+def _table(headers: list[str], elem_id: str, max_height: int, **extra: Any) -> gr.Dataframe:
+    """A read-only table whose long cells wrap."""
+    return gr.Dataframe(
+        headers=headers,
+        interactive=False,
+        wrap=True,
+        max_height=max_height,
+        elem_id=elem_id,
+        **extra,
+    )
+
+
 def _chat_tab(app: ChatApp, logged_in: Any) -> None:
     text = app.text
     turns = gr.State({})
@@ -47,31 +75,23 @@ def _chat_tab(app: ChatApp, logged_in: Any) -> None:
         buttons=["copy"],
         layout="bubble",
     )
-    with gr.Row(equal_height=True):
-        box = gr.Textbox(
-            label=text["input_label"],
-            placeholder=text["input_placeholder"],
-            show_label=False,
-            container=False,
-            scale=8,
-            max_lines=6,
-            elem_id="staff-chat-input",
-        )
-        send = gr.Button(text["send"], variant="primary", scale=1, elem_id="staff-chat-send")
+    box, send = _query_row(
+        text["input_label"],
+        text["send"],
+        "staff-chat-input",
+        "staff-chat-send",
+        placeholder=text["input_placeholder"],
+        show_label=False,
+        container=False,
+        max_lines=6,
+    )
     with gr.Accordion(text["details_heading"], open=True):
         details = gr.Markdown(text["details_empty"], elem_id="staff-details")
-        table = gr.Dataframe(
-            headers=text["retrieved_columns"],
-            label=text["retrieved_heading"],
-            interactive=False,
-            wrap=True,
-            max_height=1000,
-            elem_id="staff-retrieved",
+        table = _table(
+            text["retrieved_columns"], "staff-retrieved", 1000, label=text["retrieved_heading"]
         )
     outputs = [box, chatbot, turns, details, table]
-    inputs = [box, chatbot, turns, logged_in]
-    box.submit(app.staff_respond, inputs, outputs, **PRIVATE, **ANSWERING)
-    send.click(app.staff_respond, inputs, outputs, **PRIVATE, **ANSWERING)
+    _on_enter_or_click(box, send, app.staff_respond, [box, chatbot, turns, logged_in], outputs)
     chatbot.clear(lambda: {}, None, turns, queue=False, **PRIVATE)
     chatbot.select(app.staff_select, [turns, logged_in], [details, table], **PRIVATE)
 
@@ -79,21 +99,13 @@ def _chat_tab(app: ChatApp, logged_in: Any) -> None:
 def _search_tab(app: ChatApp, logged_in: Any) -> None:
     text = app.text
     gr.Markdown(text["search_intro"])
-    with gr.Row(equal_height=True):
-        words = gr.Textbox(
-            label=text["search_label"], scale=8, max_lines=2, elem_id="staff-search-input"
-        )
-        go = gr.Button(text["search_button"], variant="primary", scale=1, elem_id="staff-search")
+    words, go = _query_row(
+        text["search_label"], text["search_button"], "staff-search-input", "staff-search",
+        max_lines=2,
+    )  # fmt: skip
     summary = gr.Markdown("", elem_id="staff-search-summary")
-    results = gr.Dataframe(
-        headers=text["search_columns"],
-        interactive=False,
-        wrap=True,
-        max_height=900,
-        elem_id="staff-search-results",
-    )
-    for event in (words.submit, go.click):
-        event(app.staff_search, [words, logged_in], [results, summary], **PRIVATE, **ANSWERING)
+    results = _table(text["search_columns"], "staff-search-results", 900)
+    _on_enter_or_click(words, go, app.staff_search, [words, logged_in], [results, summary])
 
 
 def build_staff(app: ChatApp) -> gr.Blocks:
@@ -117,13 +129,7 @@ def build_staff(app: ChatApp) -> gr.Blocks:
                 with gr.Tab(text["tab_search"], elem_id="staff-search-tab"):
                     _search_tab(app, logged_in)
                 with gr.Tab(text["tab_sources"], elem_id="staff-sources-tab"):
-                    articles = gr.Dataframe(
-                        headers=text["articles_columns"],
-                        interactive=False,
-                        wrap=True,
-                        max_height=700,
-                        elem_id="staff-articles",
-                    )
+                    articles = _table(text["articles_columns"], "staff-articles", 700)
                     picker = gr.Dropdown(
                         label=text["article_pick"], choices=[], elem_id="staff-article-pick"
                     )

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
+from ..browser import chromium
+
 WIDTH = 1280
-# Offline and quiet: no background requests that would hide the page's own.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 # The right edge of the widest table, chart or answer: past the window means a scroll bar.
 WIDEST_JS = """Math.ceil(Math.max(...[...document.querySelectorAll('table, svg, .answer')]
@@ -22,25 +21,19 @@ WIDEST_JS = """Math.ceil(Math.max(...[...document.querySelectorAll('table, svg, 
 
 def capture(report: Path, png: Path | None = None, height: int = 900) -> dict[str, Any]:
     """Open the report; return its scroll width and any non-file requests; save the top."""
-    from playwright.sync_api import sync_playwright
-
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": height})
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(report.resolve().as_uri())
-            page.wait_for_load_state("load")
-            if png is not None:
-                png.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(png))
-            # Every case unfolded, so the tables inside them are laid out too.
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            widest = page.evaluate(WIDEST_JS)
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": WIDTH, "height": height})
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(report.resolve().as_uri())
+        page.wait_for_load_state("load")
+        if png is not None:
+            png.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(png))
+        # Every case unfolded, so the tables inside them are laid out too.
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        widest = page.evaluate(WIDEST_JS)
     return {
         "scroll_width": width,
         "widest_element_right": widest,

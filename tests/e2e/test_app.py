@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
 import subprocess
 import sys
-import threading
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+from tests.servers import app_env, app_process, app_settings, free_port, queue_call, running_app
+
 # Gradio's queue statistics use pandas options that pandas 3 deprecates; not ours to fix.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
@@ -28,28 +24,6 @@ pytestmark = [
 ]
 COST_QUESTION = "How much does microneedling cost?"
 RATE_MESSAGE = "Too many questions in a short time; please wait a minute."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_app(bot: Any, settings: Any) -> Iterator[str]:
-    """The real app on a free localhost port, in a background thread; yields its URL."""
-    from assistant.web.app import launch
-
-    served, base = launch(bot, settings, "127.0.0.1", free_port())
-    try:
-        yield base
-    finally:
-        served.close()
-
-
-def app_settings(built_settings: Any, tmp_path: Path, **extra: Any) -> Any:
-    return built_settings.model_copy(update={"feedback_path": tmp_path / "feedback.jsonl", **extra})
 
 
 @pytest.fixture(scope="module")
@@ -144,38 +118,15 @@ def test_no_file_outside_the_app_is_served(url, path: str) -> None:
     assert b"root:" not in body
 
 
-def _queue_call(url: str, api_name: str, data: list[Any]) -> dict[str, Any]:
-    """Call an event the way the browser does (``fn_index`` + session), bypassing the UI.
-    ``url`` is the page's: the staff page's events are under ``/staff``."""
-    config = httpx.get(f"{url}/config", timeout=10).json()
-    fn_index = next(d["id"] for d in config["dependencies"] if d["api_name"] == api_name)
-    session = uuid.uuid4().hex[:12]
-    joined = httpx.post(
-        f"{url}/gradio_api/queue/join",
-        json={"data": data, "fn_index": fn_index, "session_hash": session},
-        timeout=10,
-    )
-    joined.raise_for_status()
-    with httpx.stream(
-        "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=30
-    ) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    return message["output"]
-    raise AssertionError("no process_completed message")
-
-
 def test_staff_events_refuse_a_session_that_has_not_logged_in(url) -> None:
     # The logged-in flag is server-side session state: sending True in the payload is
     # ignored, so the staff answer (with retrieval details) is refused.
     staff = f"{url}/staff"
-    output = _queue_call(staff, "staff_respond", [COST_QUESTION, [], {}, True])
+    output = queue_call(staff, "staff_respond", [COST_QUESTION, [], {}, True])
     assert output.get("error") == "Please log in to the staff view first."
-    output = _queue_call(staff, "staff_search", ["cost", True])
+    output = queue_call(staff, "staff_search", ["cost", True])
     assert output.get("error") == "Please log in to the staff view first."
-    output = _queue_call(staff, "read_article", ["microneedling-benefits-guide", True])
+    output = queue_call(staff, "read_article", ["microneedling-benefits-guide", True])
     assert "data" not in output or not any(output.get("data") or [])
 
 
@@ -276,18 +227,13 @@ def test_rendering_styles_declines_and_safety_notes(bot) -> None:
 
 # -- feedback --------------------------------------------------------------------------
 # -- start-up --------------------------------------------------------------------------
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SKINQA_")}
-    return {**env, "HF_HUB_OFFLINE": "1", **extra}
-
-
 def test_default_bind_host_is_loopback() -> None:
     from assistant.settings import Settings
 
     assert Settings.model_fields["host"].default == "127.0.0.1"
     result = subprocess.run(
         [sys.executable, "app.py", "--help"],
-        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=app_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0
     assert "default 127.0.0.1" in result.stdout
@@ -297,7 +243,7 @@ def test_default_bind_host_is_loopback() -> None:
 def test_app_exits_2_with_the_build_command_when_the_index_is_missing(tmp_path) -> None:
     result = subprocess.run(
         [sys.executable, "app.py", "--port", str(free_port())],
-        cwd=ROOT, env=_env(SKINQA_DATA_DIR=str(tmp_path)), capture_output=True, text=True,
+        cwd=ROOT, env=app_env(SKINQA_DATA_DIR=str(tmp_path)), capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
@@ -308,23 +254,13 @@ def test_app_exits_2_with_the_build_command_when_the_index_is_missing(tmp_path) 
 
 def test_app_starts_and_prints_its_url_once(built_settings) -> None:
     port = free_port()
-    env = _env(SKINQA_DATA_DIR=str(built_settings.data_dir))
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    watchdog = threading.Timer(120, proc.kill)  # a hung start-up fails instead of hanging
-    watchdog.start()
-    try:
+    env = app_env(SKINQA_DATA_DIR=str(built_settings.data_dir))
+    with app_process(["--port", str(port)], env, stderr=subprocess.DEVNULL) as proc:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # blocks until the server is up (or app.py died)
         assert line.strip() == f"Running on http://127.0.0.1:{port}"
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200
-    finally:
-        watchdog.cancel()
-        proc.terminate()
-        proc.wait(30)
 
 
 def test_every_example_question_gets_a_cited_answer(bot) -> None:

@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
+from evals.browser import CHROMIUM, VIEWPORTS, chromium
+from tests.servers import app_settings as make_app_settings
+from tests.servers import free_port, running_app
+
+if not Path(CHROMIUM).exists():
     pytest.skip(
         "Chromium is not installed at /usr/bin/chromium (run `make browser` or "
         "`apt-get install chromium`)",
         allow_module_level=True,
     )
 
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright  # noqa: E402
-
-from .test_app import app_settings as make_app_settings  # noqa: E402
-from .test_app import free_port, running_app  # noqa: E402
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,23 +38,6 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-VIEWPORTS = {
-    "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-}
 STAFF_USER, STAFF_PASSWORD = "staff", "correct horse battery"
 TIMEOUT_MS = 30_000
 HURT = "Does microneedling hurt?"
@@ -79,12 +62,8 @@ def url(bot, app_settings) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def _local_only(route: Route) -> None:

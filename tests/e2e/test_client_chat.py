@@ -15,7 +15,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from .test_app import COST_QUESTION, CountingBot, app_settings, running_app
+from tests.servers import app_settings, running_app
+
+from .test_app import COST_QUESTION, CountingBot
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),

@@ -3,7 +3,6 @@ the scripted OpenAI-compatible server (tests/fake_openai.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,11 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from assistant.answer.pipeline import Assistant
-from assistant.llm import LLMGenerator
-from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
-
-from .test_app import app_settings, running_app
+from tests.scripted_llm import number_of
+from tests.servers import app_settings, running_app
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
@@ -25,16 +22,8 @@ QUESTION = "Does it hurt?"
 STAFF_TOKEN = "a-staff-token-for-the-llm-web-test"
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
 def numbered(text: str, snippet: str):
     def content(request: dict[str, Any]) -> str:
-        from tests.integration.test_llm import number_of
-
         return f"{text} [{number_of(request, snippet)}]"
 
     return content
@@ -44,12 +33,8 @@ MARKED = "It can generally be performed without any numbing solution.<script>ale
 
 
 def test_markup_never_reaches_the_json_api(
-    bot: Assistant, fake: FakeOpenAI, built_settings, tmp_path
+    llm_bot: Assistant, fake: FakeOpenAI, built_settings, tmp_path
 ) -> None:
-    settings = make_settings(
-        bot.settings.data_dir, generator="llm", llm_base_url=fake.base_url, llm_timeout=5.0
-    )
-    llm_bot = Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
     fake.push(numbered(MARKED + " <img src=x onerror=alert(1)>", "without any numbing"))
     # The staff view: the public one has no ``generator`` or ``dropped`` fields.
     settings = app_settings(built_settings, tmp_path, staff_token=SecretStr(STAFF_TOKEN))

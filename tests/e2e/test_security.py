@@ -18,9 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,9 +30,10 @@ from pydantic import SecretStr
 from assistant import Assistant
 from assistant.errors import IndexCorruptError
 from assistant.ingest import ingest
+from tests.servers import app_env, app_process, app_settings, free_port, queue_call, running_app
 
 from ..conftest import CORPUS, ROOT, make_settings
-from .test_app import COST_QUESTION, RATE_MESSAGE, app_settings, free_port, running_app
+from .test_app import COST_QUESTION, RATE_MESSAGE
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
@@ -63,24 +62,6 @@ def live_build(settings: Any) -> Path:
 
 def run_ingest(settings: Any, embedder: Any, **kwargs: Any) -> Any:
     return ingest(settings, lambda: embedder, model_id=embedder.model_id, **kwargs)
-
-
-def queue_call(url: str, api_name: str, data: list[Any], headers: dict[str, str]) -> Any:
-    """An event called the way the browser calls it, with extra request headers."""
-    config = httpx.get(f"{url}/config", timeout=10).json()
-    fn_index = next(d["id"] for d in config["dependencies"] if d["api_name"] == api_name)
-    session = uuid.uuid4().hex[:12]
-    body = {"data": data, "fn_index": fn_index, "session_hash": session}
-    httpx.post(f"{url}/gradio_api/queue/join", json=body, headers=headers, timeout=10)
-    with httpx.stream(
-        "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}, timeout=60
-    ) as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    return message["output"]
-    raise AssertionError("no process_completed message")
 
 
 # -- 1. symlinks leave the corpus ------------------------------------------------------
@@ -197,37 +178,21 @@ def test_4_a_forwarded_for_header_buys_neither_quota_nor_logins(
 
 
 # -- 5. exposed without a word ---------------------------------------------------------
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SKINQA_")}
-    return {**env, "HF_HUB_OFFLINE": "1", **extra}
-
-
 def start_app(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess | list[str]:
     """``app.py`` with ``args``: the finished process if it exits, else its first lines."""
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    watchdog = threading.Timer(120, proc.kill)
-    watchdog.start()
-    try:
+    with app_process(args, env) as proc:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         if not first:  # exited without serving
             out, err = proc.communicate(timeout=60)
             return subprocess.CompletedProcess(proc.args, proc.returncode, first + out, err)
         return [first.strip()] + [proc.stdout.readline().strip() for _ in range(3)]
-    finally:
-        watchdog.cancel()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(30)
 
 
 def test_5_an_open_staff_view_on_the_network_refuses_to_start(built_settings) -> None:
     data = str(built_settings.data_dir)
     port = str(free_port())
-    refused = start_app(["--host", "0.0.0.0", "--port", port], _env(SKINQA_DATA_DIR=data))
+    refused = start_app(["--host", "0.0.0.0", "--port", port], app_env(SKINQA_DATA_DIR=data))
     assert isinstance(refused, subprocess.CompletedProcess)
     assert refused.returncode == 2
     assert "refusing to serve the staff view without a login" in refused.stderr
@@ -238,12 +203,12 @@ def test_5_an_open_staff_view_on_the_network_refuses_to_start(built_settings) ->
         {"SKINQA_STAFF_USER": "staff"},
         {"SKINQA_STAFF_USER": "staff", "SKINQA_STAFF_PASSWORD": ""},
     ):
-        done = start_app(["--port", port], _env(SKINQA_DATA_DIR=data, **half))
+        done = start_app(["--port", port], app_env(SKINQA_DATA_DIR=data, **half))
         assert isinstance(done, subprocess.CompletedProcess) and done.returncode == 2
         assert "SKINQA_STAFF_PASSWORD is empty or unset" in done.stderr
 
     lines = start_app(
-        ["--host", "0.0.0.0", "--port", port, "--allow-open-staff"], _env(SKINQA_DATA_DIR=data)
+        ["--host", "0.0.0.0", "--port", port, "--allow-open-staff"], app_env(SKINQA_DATA_DIR=data)
     )
     assert isinstance(lines, list), lines
     assert lines[0].startswith("Running on http://")
@@ -253,7 +218,7 @@ def test_5_an_open_staff_view_on_the_network_refuses_to_start(built_settings) ->
 
     lines = start_app(
         ["--port", port],
-        _env(SKINQA_DATA_DIR=data, SKINQA_STAFF_USER="staff", SKINQA_STAFF_PASSWORD="pw pw pw",
+        app_env(SKINQA_DATA_DIR=data, SKINQA_STAFF_USER="staff", SKINQA_STAFF_PASSWORD="pw pw pw",
              SKINQA_TRUSTED_PROXIES="10.0.0.0/8"),
     )  # fmt: skip
     assert isinstance(lines, list), lines
@@ -306,7 +271,7 @@ def test_6_a_tampered_build_is_refused_with_the_rebuild_command(
     # The command line says the same, without a traceback.
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "ask", COST_QUESTION], cwd=ROOT,
-        env=_env(SKINQA_DATA_DIR=str(copied.data_dir), SKINQA_CORPUS_DIR=str(copied.corpus_dir)),
+        env=app_env(SKINQA_DATA_DIR=str(copied.data_dir), SKINQA_CORPUS_DIR=str(copied.corpus_dir)),
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and "python ingest.py --rebuild" in done.stderr
@@ -383,9 +348,11 @@ def test_7_user_and_corpus_text_render_as_text(bot) -> None:
 def test_7_markup_shows_as_text_in_a_real_browser(copied, embedder, tmp_path) -> None:
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium (run `make browser`)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from .test_browser import CHROMIUM_ARGS, _local_only, ask, log_in
+    from evals.browser import chromium
+
+    from .test_browser import _local_only, ask, log_in
 
     article = copied.corpus_dir / "womens-health-microneedling-basics.md"
     text = article.read_text("utf-8").replace("$700", f"$700 {IMG}")
@@ -396,10 +363,7 @@ def test_7_markup_shows_as_text_in_a_real_browser(copied, embedder, tmp_path) ->
     settings = app_settings(
         copied, tmp_path, staff_user="staff", staff_password=SecretStr("correct horse battery")
     )
-    with running_app(poisoned_bot, settings) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with running_app(poisoned_bot, settings) as url, chromium() as browser:
 
         def new_page() -> Any:
             context = browser.new_context(viewport={"width": 1200, "height": 1100})
@@ -533,7 +497,7 @@ def test_9_gradio_session_memory_stays_bounded_over_3000_calls(
 def test_10_a_build_left_by_a_killed_ingest_is_pruned_by_the_next_run(copied, embedder) -> None:
     builds = copied.index_path / "builds"
     live = live_build(copied)
-    env = _env(SKINQA_CORPUS_DIR=str(copied.corpus_dir), SKINQA_DATA_DIR=str(copied.data_dir))
+    env = app_env(SKINQA_CORPUS_DIR=str(copied.corpus_dir), SKINQA_DATA_DIR=str(copied.data_dir))
     proc = subprocess.Popen(
         [sys.executable, "ingest.py", "--rebuild", "--quiet"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

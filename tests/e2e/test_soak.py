@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_app import free_port
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [

@@ -13,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .test_app import COST_QUESTION, RATE_MESSAGE, app_settings, running_app
+from tests.servers import app_settings, running_app
+
+from .test_app import COST_QUESTION, RATE_MESSAGE
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),

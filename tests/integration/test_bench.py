@@ -337,7 +337,7 @@ def test_load_clients_get_answers_from_both_apis(bot, built_settings, tmp_path) 
 
     from evals.bench import ENDPOINTS, QUICK, measure_load
 
-    from ..e2e.test_app import app_settings, running_app
+    from ..servers import app_settings, running_app
 
     questions = [
         ("Is the needling painful?", []),

@@ -6,13 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,86 +15,11 @@ import numpy as np
 import pytest
 
 from ..conftest import CORPUS, make_settings
+from ..servers import ChromaServer, free_port, run_chroma
 
 # Hand-written (not an eval case's wording); the small article answers it with its price.
 COST_QUESTION = "What is the cost of microneedling?"
-START_TIMEOUT_S = 60.0
 SMALL_ARTICLE = "womens-health-microneedling-basics.md"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def chroma_cli() -> Path:
-    """The ``chroma`` command installed by the chromadb package, next to this Python."""
-    path = Path(sys.executable).parent / "chroma"
-    if not path.exists():
-        pytest.fail(f"the chroma CLI is missing ({path}); reinstall chromadb")
-    return path
-
-
-@dataclass(frozen=True)
-class ChromaServer:
-    host: str
-    port: int
-    path: Path
-    log: Path
-
-    def client(self) -> Any:
-        """A fresh HTTP client (``chromadb.api.ClientAPI``) for this server."""
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        return chromadb.HttpClient(
-            host=self.host, port=self.port, settings=ChromaSettings(anonymized_telemetry=False)
-        )
-
-
-def wait_for_heartbeat(server: ChromaServer, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"chroma run exited with {proc.returncode}:\n{server.log.read_text()}")
-        try:
-            server.client().heartbeat()
-            return
-        except Exception:  # not listening yet: connection refused, or not ready
-            time.sleep(0.2)
-    pytest.fail(f"chroma run did not answer within {START_TIMEOUT_S:.0f} s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(15)
-
-
-RUNNING: dict[int, subprocess.Popen[bytes]] = {}  # port -> the server process, for tests
-
-
-@contextmanager
-def run_chroma(root: Path, port: int) -> Iterator[ChromaServer]:
-    """A real ``chroma run --path ROOT/db --host 127.0.0.1 --port PORT``, always stopped."""
-    server = ChromaServer("127.0.0.1", port, root / "db", root / f"chroma-{port}.log")
-    with server.log.open("ab") as log:
-        proc = subprocess.Popen(
-            [chroma_cli(), "run", "--path", str(server.path), "--host", server.host,
-             "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    RUNNING[port] = proc
-    try:
-        wait_for_heartbeat(server, proc)
-        yield server
-    finally:
-        stop(proc)
-        RUNNING.pop(port, None)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from evals import history, report
 from evals.__main__ import main
 from evals.compare import compare_cases, compare_set, diff_answers, metric_deltas
 from evals.html import SetEntry
-from evals.record import Run, SetRun, compact, load_run, write_run
+from evals.record import Run, SetRun, compact, load_run, write_jsonl, write_run
 from evals.sets import Registry, RegistryError
 from evals.suite import SelectionError, parse_tuning, select
 
@@ -157,8 +157,8 @@ def test_run_folders_round_trip_and_old_single_set_folders_load(tmp_path: Path) 
 
 def test_history_skips_bad_lines_and_names_them(tmp_path: Path) -> None:
     committed, local = tmp_path / "history.jsonl", tmp_path / "out" / "history.jsonl"
-    history.append(committed, [history.entry("s", "baseline", {"mrr": 0.8}, "2026-12-01", "a")])
-    history.append(local, [history.entry("s", "run", {"mrr": 0.9}, "2026-12-02", "b")])
+    write_jsonl(committed, [history.entry("s", "baseline", {"mrr": 0.8}, "2026-12-01", "a")])
+    write_jsonl(local, [history.entry("s", "run", {"mrr": 0.9}, "2026-12-02", "b")])
     with local.open("a") as handle:
         handle.write("{broken\n")
     lines, problems = history.read(committed, local)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -31,6 +30,8 @@ from evals import metrics
 from evals.runner import source_texts
 from tests.conftest import CORPUS, ROOT, make_settings
 from tests.fake_openai import FakeOpenAI
+from tests.scripted_llm import llm_assistant, number_of, provided
+from tests.servers import free_port
 
 PROMPTS = Prompts.from_package()
 WORDING = load_wording()
@@ -40,42 +41,14 @@ PREGNANT = "Can I get microneedling while pregnant?"
 NUMBING = "without any numbing solution"
 NO_WAIT = "no waiting period"
 RED = "expect some redness"
-# A section path holds ">" ("Guide > Pain"), so the attributes run to the end of the line.
-_SOURCE_BLOCK = re.compile(r'<source n="(\d+)"[^\n]*\n(.*?)\n</source>', re.DOTALL)
+pytestmark = pytest.mark.usefixtures("fresh_script")
 
 
-# -- fixtures ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_script(fake: FakeOpenAI) -> None:
-    fake.reset()
-
-
-def llm_assistant(bot: Assistant, base_url: str, **extra: Any) -> Assistant:
-    """An LLM-mode assistant sharing the session's real index and model."""
-    max_sources = extra.pop("max_sources", None)
-    settings = make_settings(
-        bot.settings.data_dir,
-        generator="llm",
-        llm_base_url=base_url,
-        llm_model="fake-model",
-        llm_timeout=1.0,
-        **extra,
-    )
-    generator = LLMGenerator.from_settings(settings)
-    if max_sources is not None:
-        generator.max_sources = max_sources
-    return Assistant(settings, bot.index, bot.embedder, generator)
-
-
+# -- fixtures (the scripted server ``fake`` is tests/conftest.py's) -------------------------
 @pytest.fixture(scope="module")
 def llm_bot(bot: Assistant, fake: FakeOpenAI) -> Assistant:
-    return llm_assistant(bot, fake.base_url)
+    """A 1 s model timeout (conftest's ``llm_bot`` waits 5 s): the timeout tests wait it out."""
+    return llm_assistant(bot, fake.base_url, timeout=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +72,6 @@ def assert_verified(reply: Reply, bot: Assistant, on_disk: dict[str, str]) -> No
 
 def first_use_order(answer: str) -> list[int]:
     return list(dict.fromkeys(markers(answer)))
-
-
-def provided(request: dict[str, Any]) -> dict[int, str]:
-    """The numbered source passages the fake server received."""
-    user = request["messages"][-1]["content"]
-    return {int(n): text for n, text in _SOURCE_BLOCK.findall(user)}
-
-
-def number_of(request: dict[str, Any], snippet: str) -> int:
-    """The number of the provided source holding ``snippet`` (0: none does)."""
-    return next((n for n, text in provided(request).items() if snippet in text), 0)
 
 
 def scripted(*lines: tuple[str, Sequence[str | int]], joiner: str = "\n"):
@@ -372,10 +334,7 @@ def test_slow_server_times_out_into_the_extractive_answer(
 
 
 def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"  # nothing listens there once the socket is closed
+    return f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there once it is closed
 
 
 @pytest.mark.parametrize(
@@ -401,7 +360,7 @@ def test_backend_failure_falls_back_with_a_note(
 
 
 def test_server_down_falls_back(bot: Assistant) -> None:
-    down = llm_assistant(bot, closed_port_url())
+    down = llm_assistant(bot, closed_port_url(), timeout=1.0)
     reply = down.ask(HURT)
     assert reply.timings_ms["generate"] < 2500  # refused at once, no retries
     assert reply.generator == "extractive-fallback"

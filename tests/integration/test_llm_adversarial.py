@@ -10,37 +10,17 @@ table to test-output/llm_adversarial.md (the table in docs/llm.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.answer.pipeline import Assistant
-from assistant.llm import LLMGenerator
 from evals import llm_suite
-from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
 
 QUESTIONS, OUTPUTS = llm_suite.load_suite()
 RESULTS: dict[str, llm_suite.Result] = {}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def llm_bot(bot: Assistant, fake: FakeOpenAI) -> Assistant:
-    settings = make_settings(
-        bot.settings.data_dir,
-        generator="llm",
-        llm_base_url=fake.base_url,
-        llm_model="scripted",
-        llm_timeout=5.0,
-    )
-    return Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
+# The scripted server ``fake`` and ``llm_bot`` on it are tests/conftest.py's.
 
 
 def test_the_suite_asks_its_own_questions() -> None:

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from assistant.answer.pipeline import Assistant
 from assistant.answer.support import SupportChecker
-from assistant.llm import LLMGenerator
 from assistant.llm.prompt import Prompts
 from assistant.llm.verify import Verifier
 from assistant.schema import Citation, Outcome
-from tests.conftest import CORPUS, make_settings
+from tests.conftest import CORPUS
 from tests.fake_openai import FakeOpenAI
+from tests.scripted_llm import number_of
 
 PROMPTS = Prompts.from_package()
 HURT = "Does it hurt?"
@@ -28,43 +27,16 @@ REDNESS = "Expect some redness after the procedure, which should die down in a f
 # A reply the engine calls related (low confidence) and the term its gate keys on.
 UNSURE = "How much does a derma pen cost?"
 PENS = "Professional treatments use advanced devices like derma pens or derma rollers."
+# The scripted server ``fake`` and ``llm_bot`` on it are tests/conftest.py's.
+pytestmark = pytest.mark.usefixtures("fresh_script")
 
 
 # -- the engine with the scripted server --------------------------------------------------
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fresh_script(fake: FakeOpenAI) -> None:
-    fake.reset()
-
-
-@pytest.fixture(scope="module")
-def llm_bot(bot: Assistant, fake: FakeOpenAI) -> Assistant:
-    settings = make_settings(
-        bot.settings.data_dir,
-        generator="llm",
-        llm_base_url=fake.base_url,
-        llm_model="scripted",
-        llm_timeout=5.0,
-    )
-    return Assistant(settings, bot.index, bot.embedder, LLMGenerator.from_settings(settings))
-
-
-def cite(request: dict[str, Any], snippet: str) -> int:
-    from tests.integration.test_llm import number_of
-
-    return number_of(request, snippet)
-
-
 def numbered(*lines: tuple[str, str]):
     """(sentence, snippet): each sentence cited with the provided source holding the snippet."""
 
     def content(request: dict[str, Any]) -> str:
-        return "\n".join(f"{text} [{cite(request, snippet)}]" for text, snippet in lines)
+        return "\n".join(f"{text} [{number_of(request, snippet)}]" for text, snippet in lines)
 
     return content
 
@@ -78,7 +50,7 @@ def test_a_cut_off_stream_shows_only_complete_verified_sentences(
     llm_bot: Assistant, fake: FakeOpenAI, ending: dict[str, Any]
 ) -> None:
     def content(request: dict[str, Any]) -> str:
-        n, m = cite(request, "without any numbing"), cite(request, "expect some redness")
+        n, m = number_of(request, "without any numbing"), number_of(request, "expect some redness")
         return f"{NUMBING} [{n}]\n{REDNESS} [{m}]\nIt can be done in about 4"
 
     fake.push(content, words_per_chunk=2, **ending)

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from ..conftest import CORPUS, ROOT
-from .test_chroma_server import ChromaServer, free_port, run_chroma
+from ..servers import ChromaServer, free_port, run_chroma, stop
 
 ARTICLE = "womens-health-microneedling-basics.md"
 POLL_S = 1.0
@@ -117,15 +117,6 @@ def wait_ready(replicas: list[Replica]) -> None:
                 log = "\n".join(replica.lines[-30:])
                 pytest.fail(f"{replica.name} did not start:\n{log}")
             time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(20)
 
 
 def essentials(response: httpx.Response) -> tuple[Any, ...]:
@@ -289,6 +280,6 @@ def _lease_held(server: ChromaServer) -> bool:
 
 
 def _server_process(server: ChromaServer) -> subprocess.Popen[bytes]:
-    from .test_chroma_server import RUNNING
+    from ..servers import RUNNING
 
     return RUNNING[server.port]

@@ -14,7 +14,7 @@ from assistant.index import layout
 from assistant.index.reader import LoadedIndex
 from assistant.index.vocabulary import Vocabulary
 from assistant.ingest import ingest
-from assistant.ingest.pipeline import sentence_embed_text
+from assistant.ingest.embed import sentence_embed_text
 from assistant.settings import Settings
 from assistant.tuning import DEFAULT
 from tests.toy import ToyEmbedder, write_toy_corpus

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.errors import IndexCorruptError
 from assistant.index import store, transfer
-from assistant.index.sentences import StoreSentences
+from assistant.index.sentences import StoreSentences, sentence_ids
 from assistant.schema import Chunk, Sentence
 from tests.toy import ToyEmbedder
 
@@ -106,7 +106,7 @@ def sentence_collection(client: Any, chunks: list[Chunk]) -> tuple[Any, np.ndarr
     collection = client.create_collection(
         store.sentences_name(BUILD), configuration={"hnsw": {"space": "l2"}}
     )
-    ids = [sid for c in chunks for sid in store.sentence_ids(c.id, len(c.sentences))]
+    ids = [sid for c in chunks for sid in sentence_ids(c.id, len(c.sentences))]
     collection.add(ids=ids, embeddings=matrix, documents=texts)
     return collection, matrix
 
