@@ -92,13 +92,19 @@ class Context:
 
     def bot(self, backend: str) -> Any:
         """The assistant as the app loads it: its own embedder, with the answering
-        thread count (``query_threads``), not the batch embedder of the throughput runs."""
+        thread count (``query_threads``), not the batch embedder of the throughput runs;
+        no cache of question embeddings, since the timed passes repeat their questions and
+        a client's question is new."""
         if backend not in self._bots:
             from assistant.answer.pipeline import Assistant
 
             self.env(backend)  # the index must exist
             settings = self.settings.model_copy(
-                update={"embed_backend": backend, "index_dir": self.index_dir(backend)}
+                update={
+                    "embed_backend": backend,
+                    "index_dir": self.index_dir(backend),
+                    "embed_cache_size": 0,
+                }
             )
             self._bots[backend] = Assistant.load(settings)
         return self._bots[backend]
