@@ -74,7 +74,7 @@ def shell_html(text: dict[str, Any], clinic: Clinic, articles: list[str]) -> str
 <div class="sq-welcome"><p>{esc(text["welcome"])}</p>
 <p class="sq-examples-label" id="sq-examples-label">{esc(text["examples_label"])}</p>
 <ul class="sq-examples" aria-labelledby="sq-examples-label">{examples}</ul></div>
-<div class="sq-turns"></div></section>
+<div class="sq-turns"></div><div class="sq-spacer" aria-hidden="true"></div></section>
 <div class="sq-live" aria-live="polite" aria-atomic="true"></div>
 <p class="sq-hint" role="status" hidden></p>
 <button type="button" class="sq-jump" hidden>{DOWN_ICON}{esc(text["jump_latest"])}</button>

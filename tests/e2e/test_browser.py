@@ -327,6 +327,51 @@ def test_each_new_answer_is_scrolled_into_view_after_five_turns(page: Page) -> N
     expect(jump).to_be_hidden()
 
 
+# A question with a client's background, several lines long on a phone.
+LONG_QUESTION = (
+    "Hello, I'm 38 and have had dry, easily irritated skin since my twenties, with a few "
+    "shallow marks on my forehead from chickenpox; a friend of mine had it done last month "
+    "and loved it, so before booking anything I would like to understand one thing: "
+    "how many microneedling sessions are usually needed?"
+)
+
+
+def header_clearance(page: Page) -> dict[str, Any]:
+    """Where the newest turn sits against the pinned header and composer, and the text
+    blocks of the conversation the header's lower edge cuts through."""
+    return dict(
+        page.evaluate(
+            """() => {
+              const header = document.querySelector('.sq-top').getBoundingClientRect().bottom;
+              const composer = document.querySelector('.sq-composer').getBoundingClientRect().top;
+              const turn = [...document.querySelectorAll('.sq-turn')].pop();
+              const question = turn.querySelector('.sq-user-text').getBoundingClientRect();
+              const answer = turn.querySelector('.sq-answer').getBoundingClientRect();
+              const blocks = '.sq-log p, .sq-log li, .sq-log button, .sq-log summary';
+              const cut = [...document.querySelectorAll(blocks)].filter((el) => {
+                const r = el.getBoundingClientRect();
+                return r.height > 0 && r.top < header - 1 && r.bottom > header + 1;
+              }).map((el) => el.textContent.trim().slice(0, 40));
+              return {header, composer, question: question.top, answer: answer.top, cut};
+            }"""
+        )
+    )
+
+
+def test_a_new_turn_starts_below_the_header(page: Page, device: str, output_dir: Path) -> None:
+    for n, question in enumerate((HURT, LONG_QUESTION)):
+        ask(page, question)
+        page.wait_for_timeout(300)
+        at = header_clearance(page)
+        # The start of the question and the start of its answer are in view, under the
+        # header; no line above them is half hidden by it.
+        assert at["question"] >= at["header"], at
+        assert at["header"] <= at["answer"] < at["composer"] - 24, at
+        assert at["cut"] == [], at
+        shoot(page, output_dir, f"client-turn-{n + 1}-{device}.png")
+    assert page.locator(".sq-user-text").last.bounding_box()["height"] > 100  # several lines
+
+
 def test_an_example_tap_answers_in_view(page: Page) -> None:
     page.locator(".sq-examples .sq-ask", has_text="Who should avoid microneedling?").click()
     expect(answers(page)).to_have_count(1)
