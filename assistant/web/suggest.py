@@ -1,7 +1,8 @@
 """Suggested next questions: 2-3 chips under an answer, chosen from ``data/followups.yaml``.
 
 The chips follow the topic of the answer's lead passage (its article section), never a
-model. A decline gets none; small talk gets the starter topics.
+model. A decline gets none, nor does small talk that ends the conversation ("bye",
+"thanks"); other small talk ("hi") gets the starter topics.
 
 >>> s = Suggester.from_package()
 >>> s.topic_of("womens-health-microneedling-basics", "What’s the Pain Like?")
@@ -51,9 +52,15 @@ def _covered(question: str, asked: list[frozenset[str]]) -> bool:
 
 
 class Suggester:
-    def __init__(self, topics: dict[str, Topic], start: Sequence[str]) -> None:
+    def __init__(
+        self,
+        topics: dict[str, Topic],
+        start: Sequence[str],
+        closing: Iterable[str] = (),
+    ) -> None:
         self.topics = topics
         self.start = tuple(start)
+        self.closing = frozenset(closing)  # small-talk kinds that get no chips
         unknown = [n for t in topics.values() for n in t.next if n not in topics]
         unknown += [n for n in self.start if n not in topics]
         if unknown:
@@ -71,7 +78,11 @@ class Suggester:
             topics[name] = Topic(
                 name, tuple(sections), tuple(spec["questions"]), tuple(spec["next"])
             )
-        return cls(topics, data["start"])
+        kinds = load_yaml("conversation.yaml")["small_talk"]
+        unknown = sorted(set(data["closing"]) - set(kinds))
+        if unknown:
+            raise ValueError(f"followups.yaml: unknown small-talk kinds {unknown}")
+        return cls(topics, data["start"], data["closing"])
 
     def questions(self) -> list[str]:
         """Every question the chips can offer (each must be one the articles answer)."""
@@ -116,11 +127,13 @@ class Suggester:
     def for_reply(
         self, reply: dict[str, Any], asked: Iterable[str], shown: Iterable[str] = ()
     ) -> list[str]:
-        """The chips for one reply (``Reply.to_dict()``): none for a decline."""
+        """The chips for one reply (``Reply.to_dict()``): none for a decline or a goodbye."""
         outcome = reply.get("outcome")
         if outcome == "declined":
             return []
         if outcome == "small_talk":
+            if reply.get("small_talk") in self.closing:
+                return []
             return self.suggest(None, asked, shown)
         citations = reply.get("citations") or []
         lead = next((c for c in citations if c.get("n") == reply.get("lead")), None)

@@ -507,6 +507,18 @@ def test_llm_mode_streams_with_a_typing_indicator(
             page.context.close()
 
 
+# -- suggested questions ---------------------------------------------------------------
+def test_a_goodbye_gets_no_suggestions_a_greeting_does(browser: Browser, url: str) -> None:
+    page = open_page(browser, url, "phone")
+    hello = ask(page, "hiya")
+    expect(hello.locator(".sq-suggest .sq-ask")).to_have_count(3)
+    ask(page, HURT)
+    bye = ask(page, "thanks so much, bye!")
+    expect(bye).to_have_attribute("data-outcome", "small_talk")
+    expect(bye.locator(".sq-suggest")).to_have_count(0)
+    page.context.close()
+
+
 # -- hand-off to the clinic --------------------------------------------------------------
 def test_contact_route_on_a_decline_and_on_an_urgent_note(
     page: Page, device: str, output_dir: Path

@@ -180,6 +180,20 @@ def test_answers_get_two_or_three_suggestions_never_the_question_asked(url) -> N
     assert HURT not in chips
 
 
+@pytest.mark.parametrize(
+    ("message", "kind", "chips"),
+    [
+        ("thanks so much, bye!", "thanks", False),
+        ("that's all, have a good day", "goodbye", False),
+        ("hiya", "greeting", True),  # a greeting still offers the starter questions
+    ],
+)
+def test_no_suggestions_after_a_goodbye(url, bot, message, kind, chips) -> None:
+    card = answer_of(url, message)
+    assert card["outcome"] == "small_talk" and bot.ask(message).small_talk == kind
+    assert ('class="sq-suggest"' in card["html"]) is chips
+
+
 def test_every_suggested_question_is_answered_by_the_articles(bot) -> None:
     from assistant.web.suggest import Suggester
 

@@ -67,6 +67,18 @@ def test_suggestions_follow_the_lead_section() -> None:
     assert s.suggest("pain", asked)[0] not in asked
 
 
+def test_no_suggestions_after_small_talk_that_ends_the_conversation() -> None:
+    from assistant.web.suggest import Suggester
+
+    s = Suggester.from_package()
+
+    def chips(kind: str) -> list[str]:
+        return s.for_reply({"outcome": "small_talk", "small_talk": kind, "citations": []}, [])
+
+    assert chips("goodbye") == [] and chips("thanks") == []
+    assert len(chips("greeting")) == 3 and len(chips("acknowledgement")) == 3
+
+
 def test_card_escapes_text_and_renders_markdown_in_quotes() -> None:
     from assistant.web.card import CardParts, card_html, inline
     from assistant.web.clinic import Clinic
