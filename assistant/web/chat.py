@@ -38,6 +38,7 @@ from .clinic import Clinic, Handoff
 from .feedback import FeedbackLog
 from .passages import passage_for
 from .ratelimit import RateLimiter
+from .repeats import Repeats
 from .suggest import Suggester
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ class ChatService:
         self.text = answerer.text
         self.clinic = clinic
         self.handoff = Handoff.from_package()
-        self.suggester = Suggester.from_package()
+        self.suggester = Suggester.from_package(
+            Repeats(self.bot.analyzer, self.bot.embedder, self.bot.tuning.suggestion_repeat_cosine)
+        )
         self.feedback = feedback
         self.feedback_limiter = feedback_limiter
         self.memory = AnswerMemory()
@@ -109,11 +112,18 @@ class ChatService:
         data = reply.to_dict()
         answer_id = "a" + uuid.uuid4().hex[:16]
         chunks = self.bot.index.chunks
-        asked = [t.get("content", "") for t in history if isinstance(t, dict)]
+        # What the client asked: their turns, this message, and its question as the engine
+        # read it (the asking sentences of a long message; a follow-up with its topic).
+        asked = [
+            t["content"]
+            for t in history
+            if isinstance(t, dict) and t.get("role") == "user" and isinstance(t.get("content"), str)
+        ]
+        asked += [question, data["query"]]
         parts = CardParts(
             answer_id=answer_id,
             passages=[passage_for(chunks, c) for c in data["citations"]],
-            suggestions=self.suggester.for_reply(data, [*asked, question], shown),
+            suggestions=self.suggester.for_reply(data, asked, shown),
             contact=self.contact_reason(question, data),
             clinic=self.clinic,
         )

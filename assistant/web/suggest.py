@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..data import load_yaml, read_text
+from .repeats import Repeats
 
 MAX_CHIPS = 3
 
@@ -57,17 +58,20 @@ class Suggester:
         topics: dict[str, Topic],
         start: Sequence[str],
         closing: Iterable[str] = (),
+        repeats: Repeats | None = None,
     ) -> None:
         self.topics = topics
         self.start = tuple(start)
         self.closing = frozenset(closing)  # small-talk kinds that get no chips
+        # Finds questions asked in other words; without it, only in the same words.
+        self.repeats = repeats
         unknown = [n for t in topics.values() for n in t.next if n not in topics]
         unknown += [n for n in self.start if n not in topics]
         if unknown:
             raise ValueError(f"followups.yaml: unknown topics {sorted(set(unknown))}")
 
     @classmethod
-    def from_package(cls) -> Suggester:
+    def from_package(cls, repeats: Repeats | None = None) -> Suggester:
         data = load_yaml("followups.yaml")
         topics = {}
         for name, spec in data["topics"].items():
@@ -82,7 +86,7 @@ class Suggester:
         unknown = sorted(set(data["closing"]) - set(kinds))
         if unknown:
             raise ValueError(f"followups.yaml: unknown small-talk kinds {unknown}")
-        return cls(topics, data["start"], data["closing"])
+        return cls(topics, data["start"], data["closing"], repeats)
 
     def questions(self) -> list[str]:
         """Every question the chips can offer (each must be one the articles answer)."""
@@ -106,11 +110,14 @@ class Suggester:
         showed under recent answers (``shown``) come last.
         """
         order = self.topics[topic].next if topic in self.topics else self.start
+        asked = list(asked)
         said = [_words(q) for q in asked]
+        candidates = list(dict.fromkeys(q for n in order for q in self.topics[n].questions))
+        same = self.repeats.repeated(candidates, asked) if self.repeats else set()
         recent = set(shown)
         pools = [
             sorted(
-                (q for q in self.topics[n].questions if not _covered(q, said)),
+                (q for q in self.topics[n].questions if q not in same and not _covered(q, said)),
                 key=lambda q: q in recent,  # stable: the data's order otherwise
             )
             for n in order

@@ -194,6 +194,28 @@ def test_no_suggestions_after_a_goodbye(url, bot, message, kind, chips) -> None:
     assert ('class="sq-suggest"' in card["html"]) is chips
 
 
+def chips_of(card: dict[str, Any]) -> list[str]:
+    return [
+        unescape(q)
+        for q in re.findall(r'<button type="button" class="sq-ask">([^<]+)</button>', card["html"])
+    ]
+
+
+def test_a_question_asked_in_other_words_is_not_suggested_again(url) -> None:
+    many = "How many microneedling sessions will I need?"
+    asked = "how many treatments would I need?"
+    first = answer_of(url, asked)
+    assert first["outcome"] == "answer"
+    assert many not in chips_of(first) and len(chips_of(first)) >= 2
+    # Nor later in the conversation.
+    history = [
+        {"role": "user", "content": asked},
+        {"role": "assistant", "content": first["answer"]},
+    ]
+    later = answer_of(url, "and what does it cost?", history)
+    assert many not in chips_of(later) and len(chips_of(later)) >= 2
+
+
 def test_every_suggested_question_is_answered_by_the_articles(bot) -> None:
     from assistant.web.suggest import Suggester
 
