@@ -105,6 +105,20 @@ class ChatService:
             return kind
         return "decline" if reply["outcome"] == "declined" else None
 
+    def asked(self, question: str, history: list[Any], reply: dict[str, Any]) -> list[str]:
+        """What the client asked, for the suggestions to leave out: their turns (also with
+        typos fixed, as the engine reads them), this message, and its question as the
+        engine read it (a long message's asking sentences; a follow-up with its topic)."""
+        turns = [
+            t["content"]
+            for t in history
+            if isinstance(t, dict) and t.get("role") == "user" and isinstance(t.get("content"), str)
+        ]
+        if self.bot.tuning.on("spelling"):
+            speller = self.bot.live_index.current.speller
+            turns += [speller.fix(t) for t in turns]
+        return [*turns, question, reply["query"]]
+
     def card(
         self, question: str, history: list[Any], reply: Reply, shown: Sequence[str] = ()
     ) -> dict[str, Any]:
@@ -112,18 +126,10 @@ class ChatService:
         data = reply.to_dict()
         answer_id = "a" + uuid.uuid4().hex[:16]
         chunks = self.bot.index.chunks
-        # What the client asked: their turns, this message, and its question as the engine
-        # read it (the asking sentences of a long message; a follow-up with its topic).
-        asked = [
-            t["content"]
-            for t in history
-            if isinstance(t, dict) and t.get("role") == "user" and isinstance(t.get("content"), str)
-        ]
-        asked += [question, data["query"]]
         parts = CardParts(
             answer_id=answer_id,
             passages=[passage_for(chunks, c) for c in data["citations"]],
-            suggestions=self.suggester.for_reply(data, asked, shown),
+            suggestions=self.suggester.for_reply(data, self.asked(question, history, data), shown),
             contact=self.contact_reason(question, data),
             clinic=self.clinic,
         )

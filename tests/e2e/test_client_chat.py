@@ -216,6 +216,19 @@ def test_a_question_asked_in_other_words_is_not_suggested_again(url) -> None:
     assert many not in chips_of(later) and len(chips_of(later)) >= 2
 
 
+def test_a_question_asked_with_a_typo_is_not_suggested_again(url) -> None:
+    makeup = "Can I wear makeup after microneedling?"
+    history = [
+        {"role": "user", "content": "how long will i be red for?"},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "can i wear makup after?"},  # "makup": read as makeup
+        {"role": "assistant", "content": "…"},
+    ]
+    card = answer_of(url, "which serums go well with it?", history)
+    assert card["outcome"] == "answer"
+    assert makeup not in chips_of(card) and len(chips_of(card)) >= 2
+
+
 def test_every_suggested_question_is_answered_by_the_articles(bot) -> None:
     from assistant.web.suggest import Suggester
 
