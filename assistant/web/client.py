@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from .card import contact_html
-from .chat import ASK_PATH, FEEDBACK_PATH, HEALTH_PATH
+from .chat import ASK_PATH, ASKED_LIMIT, FEEDBACK_PATH, HEALTH_PATH
 from .clinic import Clinic
 
 STORAGE_KEY = "skinqa.chat.v1"
@@ -109,6 +109,7 @@ def chat_view(text: dict[str, Any], clinic: Clinic, articles: list[str]) -> gr.H
         "health_url": HEALTH_PATH.lstrip("/"),
         "max_queue": MAX_QUEUE,
         "history_turns": HISTORY_TURNS,
+        "asked_turns": ASKED_LIMIT,
         "kept_turns": KEPT_TURNS,
     }
     return gr.HTML(

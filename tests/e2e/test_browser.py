@@ -567,7 +567,10 @@ def test_a_goodbye_gets_no_suggestions_a_greeting_does(browser: Browser, url: st
     hello = ask(page, "hiya")
     expect(hello.locator(".sq-suggest .sq-ask")).to_have_count(3)
     ask(page, HURT)
-    bye = ask(page, "thanks so much, bye!")
+    with page.expect_request("**/chat/ask") as sent:
+        bye = ask(page, "thanks so much, bye!")
+    # Every earlier question goes with it, so no suggestion repeats one.
+    assert sent.value.post_data_json["asked"] == ["hiya", HURT]
     expect(bye).to_have_attribute("data-outcome", "small_talk")
     expect(bye.locator(".sq-suggest")).to_have_count(0)
     page.context.close()

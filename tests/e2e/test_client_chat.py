@@ -229,6 +229,22 @@ def test_a_question_asked_with_a_typo_is_not_suggested_again(url) -> None:
     assert makeup not in chips_of(card) and len(chips_of(card)) >= 2
 
 
+def test_a_question_asked_before_the_history_is_not_suggested_again(url) -> None:
+    many = "How many microneedling sessions will I need?"
+
+    def chips(asked: Any) -> list[str]:
+        body = {"question": "what does it cost?", "history": [], "asked": asked}
+        response = httpx.post(f"{url}/chat/ask", json=body, timeout=60)
+        assert response.status_code == 200
+        return chips_of(json.loads(response.text.splitlines()[-1]))
+
+    assert many in chips([])  # what the price's answer offers first ...
+    # ... unless the page says the client asked it earlier, beyond the history it sends.
+    earlier = ["hi", "how many treatments would I need?", "is it sore?"]
+    assert many not in chips(earlier) and len(chips(earlier)) >= 2
+    assert many in chips("not a list") and many in chips([3, None])  # ignored
+
+
 def test_every_suggested_question_is_answered_by_the_articles(bot) -> None:
     from assistant.web.suggest import Suggester
 

@@ -200,6 +200,13 @@ function history(before) {
   ]);
 }
 
+// The client's questions before this one (more than the history carries): no suggested
+// question repeats one of them.
+function askedBefore(turn) {
+  const i = state.turns.indexOf(turn);
+  return state.turns.slice(0, i < 0 ? state.turns.length : i).map((t) => t.q).slice(-cfg.asked_turns);
+}
+
 // The suggested questions under the last two answers: the next ones try others first.
 function shownChips() {
   const cards = [...turnsBox.querySelectorAll(".sq-answer")].slice(-2);
@@ -235,7 +242,9 @@ async function pump() {
     const response = await fetch(url(cfg.ask_url), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: turn.q, history: history(turn), shown: shownChips() }),
+      body: JSON.stringify({
+        question: turn.q, history: history(turn), shown: shownChips(), asked: askedBefore(turn),
+      }),
     });
     if (!response.ok) {
       let message = T.chat_error;
