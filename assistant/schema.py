@@ -276,6 +276,8 @@ class Reply:
     outcome: Outcome = Outcome.ANSWER
     reason: Reason = Reason.ANSWERED
     lead: int | None = None  # the number of the lead citation, if any
+    # For small talk, its kind ("greeting", "thanks", "goodbye", ...: data/conversation.yaml)
+    small_talk: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, for staff, the CLI and the evals; JSON-ready (no NaN)."""
@@ -285,6 +287,7 @@ class Reply:
                 "outcome": self.outcome.value,
                 "reason": self.reason.value,
                 "lead": self.lead,
+                "small_talk": self.small_talk,
                 "answer": self.answer,
                 "body": self.body,
                 "citations": [c.to_dict() for c in self.citations],

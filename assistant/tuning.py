@@ -111,6 +111,16 @@ class Tuning:
     # 2026-12-02, evals/calibrate.py): they do not pin it down; 0.5 is midway.
     support_min_similarity_all_words: float = 0.5
 
+    # -- the client page ----------------------------------------------------------------
+    # A suggested question is not offered when it and a question the client asked are at
+    # least this alike (web/repeats.py: without "microneedling", best of three readings).
+    # scripts/suggestion_repeats.py, 2026-12-02: with the terms check, 32 of 52 hand-written
+    # paraphrases hide the question they repeat (0.6: 33, 0.7: 31). Of 30 unrelated
+    # questions the closest is at 0.64 ("how many needles are on a roller", the at-home
+    # needle size: related), the next at 0.59; one hides the price through the terms
+    # check at any threshold ("how much downtime": "how much" is a price word).
+    suggestion_repeat_cosine: float = 0.65
+
     # -- experiments ---------------------------------------------------------------------
     # Heuristics switched off (names from ``HEURISTICS``); empty in production.
     off: frozenset[str] = field(default_factory=frozenset)

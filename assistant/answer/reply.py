@@ -119,4 +119,5 @@ def small_talk_reply(query: Query, wording: dict[str, str]) -> Reply:
         gate=verdict.to_dict(),
         outcome=Outcome.SMALL_TALK,
         reason=Reason.SMALL_TALK,
+        small_talk=query.small_talk,
     )

@@ -1,6 +1,8 @@
 """The client page's own routes: answers as they are ready, feedback, a health check.
 
-``POST /chat/ask`` takes ``{"question", "history"}`` and answers with JSON lines
+``POST /chat/ask`` takes ``{"question", "history"}`` (and, for the suggested questions,
+``"shown"``: the chips under the last answers, ``"asked"``: the client's earlier
+questions beyond the history) and answers with JSON lines
 (``application/x-ndjson``): in LLM mode ``{"type": "delta", "text"}`` for each verified
 piece of text as the model writes it, and always one final ``{"type": "answer", ...}``
 holding the answer card's HTML (``card.py``) and what the page keeps for follow-ups. In
@@ -38,6 +40,7 @@ from .clinic import Clinic, Handoff
 from .feedback import FeedbackLog
 from .passages import passage_for
 from .ratelimit import RateLimiter
+from .repeats import Repeats
 from .suggest import Suggester
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,9 @@ MAX_COMMENT_CHARS = 2000
 # rated. ~5 KB each, so the server holds at most a few MB whatever the traffic.
 REMEMBERED_ANSWERS = 2000
 VOTES = {"up", "down", "none"}
+# The client's earlier questions the page sends beyond the history (``asked``), only so
+# that no suggestion repeats one: at most this many, each cut to this length.
+ASKED_LIMIT, ASKED_CHARS = 30, 500
 
 
 class AnswerMemory:
@@ -88,7 +94,9 @@ class ChatService:
         self.text = answerer.text
         self.clinic = clinic
         self.handoff = Handoff.from_package()
-        self.suggester = Suggester.from_package()
+        self.suggester = Suggester.from_package(
+            Repeats(self.bot.analyzer, self.bot.embedder, self.bot.tuning.suggestion_repeat_cosine)
+        )
         self.feedback = feedback
         self.feedback_limiter = feedback_limiter
         self.memory = AnswerMemory()
@@ -102,18 +110,42 @@ class ChatService:
             return kind
         return "decline" if reply["outcome"] == "declined" else None
 
+    def asked(
+        self, question: str, history: list[Any], reply: dict[str, Any], earlier: Sequence[str] = ()
+    ) -> list[str]:
+        """What the client asked, for the suggestions to leave out: their earlier questions
+        (``earlier``, from the page, and the history's; also with typos fixed, as the
+        engine reads them), this message, and its question as the engine read it (a long
+        message's asking sentences; a follow-up with its topic)."""
+        turns = list(earlier) + [
+            t["content"]
+            for t in history
+            if isinstance(t, dict) and t.get("role") == "user" and isinstance(t.get("content"), str)
+        ]
+        turns = list(dict.fromkeys(turns))
+        if self.bot.tuning.on("spelling"):
+            speller = self.bot.live_index.current.speller
+            turns += [speller.fix(t) for t in turns]
+        return [*turns, question, reply["query"]]
+
     def card(
-        self, question: str, history: list[Any], reply: Reply, shown: Sequence[str] = ()
+        self,
+        question: str,
+        history: list[Any],
+        reply: Reply,
+        shown: Sequence[str] = (),
+        earlier: Sequence[str] = (),
     ) -> dict[str, Any]:
         """The final event: the card's HTML and what the page stores for the turn."""
         data = reply.to_dict()
         answer_id = "a" + uuid.uuid4().hex[:16]
         chunks = self.bot.index.chunks
-        asked = [t.get("content", "") for t in history if isinstance(t, dict)]
         parts = CardParts(
             answer_id=answer_id,
             passages=[passage_for(chunks, c) for c in data["citations"]],
-            suggestions=self.suggester.for_reply(data, [*asked, question], shown),
+            suggestions=self.suggester.for_reply(
+                data, self.asked(question, history, data, earlier), shown
+            ),
             contact=self.contact_reason(question, data),
             clinic=self.clinic,
         )
@@ -129,7 +161,11 @@ class ChatService:
         }
 
     def events(
-        self, question: str, history: list[Any], shown: Sequence[str] = ()
+        self,
+        question: str,
+        history: list[Any],
+        shown: Sequence[str] = (),
+        earlier: Sequence[str] = (),
     ) -> Iterator[bytes]:
         """The JSON lines of one answer (run by Starlette in a worker thread)."""
         try:
@@ -141,7 +177,7 @@ class ChatService:
                     else:
                         yield _line({"type": "delta", "text": event})
             assert reply is not None
-            yield _line(self.card(question, history, reply, shown))
+            yield _line(self.card(question, history, reply, shown, earlier))
         except Exception:  # the page shows its own message; the log keeps the traceback
             log.exception("answering %r failed", question[:200])
             yield _line({"type": "error", "message": self.text["chat_error"]})
@@ -194,10 +230,17 @@ def chat_routes(chat: ChatService) -> list[BaseRoute]:
             )
         except ApiError as err:
             return error_response(err)
+        # The chips shown lately and the client's earlier questions only choose the
+        # suggestions: anything but a short list of text is ignored.
         shown = body.get("shown")
-        # Only used to order the suggestions: anything but a short list of text is ignored.
         shown = [s for s in shown[:12] if isinstance(s, str)] if isinstance(shown, list) else []
-        lines = chat.events(question.strip(), history[-12:], shown)
+        earlier = body.get("asked")
+        earlier = (
+            [a[:ASKED_CHARS] for a in earlier[-ASKED_LIMIT:] if isinstance(a, str)]
+            if isinstance(earlier, list)
+            else []
+        )
+        lines = chat.events(question.strip(), history[-12:], shown, earlier)
         return StreamingResponse(
             lines,
             media_type="application/x-ndjson",

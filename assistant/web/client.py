@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 
 from .card import contact_html
-from .chat import ASK_PATH, FEEDBACK_PATH, HEALTH_PATH
+from .chat import ASK_PATH, ASKED_LIMIT, FEEDBACK_PATH, HEALTH_PATH
 from .clinic import Clinic
 
 STORAGE_KEY = "skinqa.chat.v1"
@@ -74,7 +74,7 @@ def shell_html(text: dict[str, Any], clinic: Clinic, articles: list[str]) -> str
 <div class="sq-welcome"><p>{esc(text["welcome"])}</p>
 <p class="sq-examples-label" id="sq-examples-label">{esc(text["examples_label"])}</p>
 <ul class="sq-examples" aria-labelledby="sq-examples-label">{examples}</ul></div>
-<div class="sq-turns"></div></section>
+<div class="sq-turns"></div><div class="sq-spacer" aria-hidden="true"></div></section>
 <div class="sq-live" aria-live="polite" aria-atomic="true"></div>
 <p class="sq-hint" role="status" hidden></p>
 <button type="button" class="sq-jump" hidden>{DOWN_ICON}{esc(text["jump_latest"])}</button>
@@ -109,6 +109,7 @@ def chat_view(text: dict[str, Any], clinic: Clinic, articles: list[str]) -> gr.H
         "health_url": HEALTH_PATH.lstrip("/"),
         "max_queue": MAX_QUEUE,
         "history_turns": HISTORY_TURNS,
+        "asked_turns": ASKED_LIMIT,
         "kept_turns": KEPT_TURNS,
     }
     return gr.HTML(

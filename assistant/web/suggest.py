@@ -1,7 +1,8 @@
 """Suggested next questions: 2-3 chips under an answer, chosen from ``data/followups.yaml``.
 
 The chips follow the topic of the answer's lead passage (its article section), never a
-model. A decline gets none; small talk gets the starter topics.
+model. A decline gets none, nor does small talk that ends the conversation ("bye",
+"thanks"); other small talk ("hi") gets the starter topics.
 
 >>> s = Suggester.from_package()
 >>> s.topic_of("womens-health-microneedling-basics", "What’s the Pain Like?")
@@ -19,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..data import load_yaml, read_text
+from .repeats import Repeats
 
 MAX_CHIPS = 3
 
@@ -51,16 +53,25 @@ def _covered(question: str, asked: list[frozenset[str]]) -> bool:
 
 
 class Suggester:
-    def __init__(self, topics: dict[str, Topic], start: Sequence[str]) -> None:
+    def __init__(
+        self,
+        topics: dict[str, Topic],
+        start: Sequence[str],
+        closing: Iterable[str] = (),
+        repeats: Repeats | None = None,
+    ) -> None:
         self.topics = topics
         self.start = tuple(start)
+        self.closing = frozenset(closing)  # small-talk kinds that get no chips
+        # Finds questions asked in other words; without it, only in the same words.
+        self.repeats = repeats
         unknown = [n for t in topics.values() for n in t.next if n not in topics]
         unknown += [n for n in self.start if n not in topics]
         if unknown:
             raise ValueError(f"followups.yaml: unknown topics {sorted(set(unknown))}")
 
     @classmethod
-    def from_package(cls) -> Suggester:
+    def from_package(cls, repeats: Repeats | None = None) -> Suggester:
         data = load_yaml("followups.yaml")
         topics = {}
         for name, spec in data["topics"].items():
@@ -71,7 +82,11 @@ class Suggester:
             topics[name] = Topic(
                 name, tuple(sections), tuple(spec["questions"]), tuple(spec["next"])
             )
-        return cls(topics, data["start"])
+        kinds = load_yaml("conversation.yaml")["small_talk"]
+        unknown = sorted(set(data["closing"]) - set(kinds))
+        if unknown:
+            raise ValueError(f"followups.yaml: unknown small-talk kinds {unknown}")
+        return cls(topics, data["start"], data["closing"], repeats)
 
     def questions(self) -> list[str]:
         """Every question the chips can offer (each must be one the articles answer)."""
@@ -95,11 +110,14 @@ class Suggester:
         showed under recent answers (``shown``) come last.
         """
         order = self.topics[topic].next if topic in self.topics else self.start
+        asked = list(asked)
         said = [_words(q) for q in asked]
+        candidates = list(dict.fromkeys(q for n in order for q in self.topics[n].questions))
+        same = self.repeats.repeated(candidates, asked) if self.repeats else set()
         recent = set(shown)
         pools = [
             sorted(
-                (q for q in self.topics[n].questions if not _covered(q, said)),
+                (q for q in self.topics[n].questions if q not in same and not _covered(q, said)),
                 key=lambda q: q in recent,  # stable: the data's order otherwise
             )
             for n in order
@@ -116,11 +134,13 @@ class Suggester:
     def for_reply(
         self, reply: dict[str, Any], asked: Iterable[str], shown: Iterable[str] = ()
     ) -> list[str]:
-        """The chips for one reply (``Reply.to_dict()``): none for a decline."""
+        """The chips for one reply (``Reply.to_dict()``): none for a decline or a goodbye."""
         outcome = reply.get("outcome")
         if outcome == "declined":
             return []
         if outcome == "small_talk":
+            if reply.get("small_talk") in self.closing:
+                return []
             return self.suggest(None, asked, shown)
         citations = reply.get("citations") or []
         lead = next((c for c in citations if c.get("n") == reply.get("lead")), None)

@@ -197,16 +197,28 @@ def test_answer_leads_with_its_passage_and_folds_the_rest(
     shoot(page, output_dir, f"client-answer-{device}.png", docs_name=f"client-{device}.png")
 
 
-def touch_target(control: Locator) -> tuple[float, float]:
-    """The control's width and height, with the ``::after`` that enlarges a small one."""
-    w, h = control.evaluate(
-        """el => { const r = el.getBoundingClientRect(); const a = getComputedStyle(el, '::after');
-             const px = (v) => parseFloat(v) || 0;
-             if (a.content === 'none' || a.position !== 'absolute') return [r.width, r.height];
-             return [Math.max(r.width, r.width - px(a.left) - px(a.right)),
-                     Math.max(r.height, r.height - px(a.top) - px(a.bottom))]; }"""
+def touch_box(control: Locator) -> tuple[float, float, float, float]:
+    """The area a tap hits (left, top, right, bottom): the control, with the ``::after``
+    that enlarges a small one (placed from the control's padding box, inside its border)."""
+    box = control.evaluate(
+        """el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+             const a = getComputedStyle(el, '::after'); const px = (v) => parseFloat(v) || 0;
+             if (a.content === 'none' || a.position !== 'absolute')
+               return [r.left, r.top, r.right, r.bottom];
+             const inner = [r.left + px(s.borderLeftWidth), r.top + px(s.borderTopWidth),
+                            r.right - px(s.borderRightWidth), r.bottom - px(s.borderBottomWidth)];
+             return [Math.min(r.left, inner[0] + px(a.left)), Math.min(r.top, inner[1] + px(a.top)),
+                     Math.max(r.right, inner[2] - px(a.right)),
+                     Math.max(r.bottom, inner[3] - px(a.bottom))]; }"""
     )
-    return float(w), float(h)
+    left, top, right, bottom = (float(v) for v in box)
+    return left, top, right, bottom
+
+
+def touch_target(control: Locator) -> tuple[float, float]:
+    """The width and height of the area a tap on the control hits."""
+    left, top, right, bottom = touch_box(control)
+    return right - left, bottom - top
 
 
 def test_an_answers_controls_are_touch_targets_of_44_px_on_a_phone(
@@ -230,6 +242,48 @@ def test_an_answers_controls_are_touch_targets_of_44_px_on_a_phone(
         assert width >= 44 and height >= 44, (control.evaluate("el => el.outerHTML"), width, height)
     assert no_horizontal_scroll(page)
     page.context.close()
+
+
+class TwoSourcesBot:
+    """The real assistant, the first quote of each answer citing two passages side by
+    side ("... [1][2]"), as an LLM-mode answer may."""
+
+    def __init__(self, bot: Any) -> None:
+        self._bot = bot
+
+    def ask_stream(self, *args: Any, **kwargs: Any) -> Any:
+        from dataclasses import replace
+
+        from assistant.schema import Reply
+
+        for event in self._bot.ask_stream(*args, **kwargs):
+            if isinstance(event, Reply):
+                event = replace(event, body=event.body.replace("[1]", "[1][2]", 1))
+            yield event
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+
+def test_side_by_side_chips_have_touch_targets_that_do_not_overlap(
+    browser: Browser, bot: Any, app_settings: Any, output_dir: Path
+) -> None:
+    with running_app(TwoSourcesBot(bot), app_settings) as base:
+        page = open_page(browser, base, "phone")
+        answer = ask(page, HURT)
+        pair = answer.locator(".sq-lead .sq-chips").first.locator(".sq-chip")
+        expect(pair).to_have_text(["1", "2"])
+        first, second = touch_box(pair.nth(0)), touch_box(pair.nth(1))
+        for left, top, right, bottom in (first, second):
+            assert right - left >= 44 and bottom - top >= 44, (first, second)
+        assert first[2] <= second[0], (first, second)  # side by side, not overlapping
+        # A tap just either side of where the two targets meet opens that side's chip.
+        for n, side in ((0, -2), (1, 2)):
+            first, second = touch_box(pair.nth(0)), touch_box(pair.nth(1))  # after a scroll
+            page.touchscreen.tap((first[2] + second[0]) / 2 + side, (first[1] + first[3]) / 2)
+            expect(pair.nth(n)).to_have_attribute("aria-expanded", "true")
+        shoot(page, output_dir, "client-chip-pair-phone.png")
+        page.context.close()
 
 
 def test_a_marker_chip_opens_its_passage_in_place(
@@ -304,6 +358,51 @@ def test_each_new_answer_is_scrolled_into_view_after_five_turns(page: Page) -> N
     page.wait_for_timeout(700)
     assert in_view(page, answers(page).last)
     expect(jump).to_be_hidden()
+
+
+# A question with a client's background, several lines long on a phone.
+LONG_QUESTION = (
+    "Hello, I'm 38 and have had dry, easily irritated skin since my twenties, with a few "
+    "shallow marks on my forehead from chickenpox; a friend of mine had it done last month "
+    "and loved it, so before booking anything I would like to understand one thing: "
+    "how many microneedling sessions are usually needed?"
+)
+
+
+def header_clearance(page: Page) -> dict[str, Any]:
+    """Where the newest turn sits against the pinned header and composer, and the text
+    blocks of the conversation the header's lower edge cuts through."""
+    return dict(
+        page.evaluate(
+            """() => {
+              const header = document.querySelector('.sq-top').getBoundingClientRect().bottom;
+              const composer = document.querySelector('.sq-composer').getBoundingClientRect().top;
+              const turn = [...document.querySelectorAll('.sq-turn')].pop();
+              const question = turn.querySelector('.sq-user-text').getBoundingClientRect();
+              const answer = turn.querySelector('.sq-answer').getBoundingClientRect();
+              const blocks = '.sq-log p, .sq-log li, .sq-log button, .sq-log summary';
+              const cut = [...document.querySelectorAll(blocks)].filter((el) => {
+                const r = el.getBoundingClientRect();
+                return r.height > 0 && r.top < header - 1 && r.bottom > header + 1;
+              }).map((el) => el.textContent.trim().slice(0, 40));
+              return {header, composer, question: question.top, answer: answer.top, cut};
+            }"""
+        )
+    )
+
+
+def test_a_new_turn_starts_below_the_header(page: Page, device: str, output_dir: Path) -> None:
+    for n, question in enumerate((HURT, LONG_QUESTION)):
+        ask(page, question)
+        page.wait_for_timeout(300)
+        at = header_clearance(page)
+        # The start of the question and the start of its answer are in view, under the
+        # header; no line above them is half hidden by it.
+        assert at["question"] >= at["header"], at
+        assert at["header"] <= at["answer"] < at["composer"] - 24, at
+        assert at["cut"] == [], at
+        shoot(page, output_dir, f"client-turn-{n + 1}-{device}.png")
+    assert page.locator(".sq-user-text").last.bounding_box()["height"] > 100  # several lines
 
 
 def test_an_example_tap_answers_in_view(page: Page) -> None:
@@ -439,6 +538,21 @@ def test_llm_mode_streams_with_a_typing_indicator(
             expect(answers(page).first).to_contain_text("redness")
             expect(page.locator(".sq-live")).to_contain_text("Answer:")
             page.context.close()
+
+
+# -- suggested questions ---------------------------------------------------------------
+def test_a_goodbye_gets_no_suggestions_a_greeting_does(browser: Browser, url: str) -> None:
+    page = open_page(browser, url, "phone")
+    hello = ask(page, "hiya")
+    expect(hello.locator(".sq-suggest .sq-ask")).to_have_count(3)
+    ask(page, HURT)
+    with page.expect_request("**/chat/ask") as sent:
+        bye = ask(page, "thanks so much, bye!")
+    # Every earlier question goes with it, so no suggestion repeats one.
+    assert sent.value.post_data_json["asked"] == ["hiya", HURT]
+    expect(bye).to_have_attribute("data-outcome", "small_talk")
+    expect(bye.locator(".sq-suggest")).to_have_count(0)
+    page.context.close()
 
 
 # -- hand-off to the clinic --------------------------------------------------------------

@@ -182,6 +182,71 @@ def test_answers_get_two_or_three_suggestions_never_the_question_asked(url) -> N
     assert HURT not in chips
 
 
+@pytest.mark.parametrize(
+    ("message", "kind", "chips"),
+    [
+        ("thanks so much, bye!", "thanks", False),
+        ("that's all, have a good day", "goodbye", False),
+        ("hiya", "greeting", True),  # a greeting still offers the starter questions
+    ],
+)
+def test_no_suggestions_after_a_goodbye(url, bot, message, kind, chips) -> None:
+    card = answer_of(url, message)
+    assert card["outcome"] == "small_talk" and bot.ask(message).small_talk == kind
+    assert ('class="sq-suggest"' in card["html"]) is chips
+
+
+def chips_of(card: dict[str, Any]) -> list[str]:
+    return [
+        unescape(q)
+        for q in re.findall(r'<button type="button" class="sq-ask">([^<]+)</button>', card["html"])
+    ]
+
+
+def test_a_question_asked_in_other_words_is_not_suggested_again(url) -> None:
+    many = "How many microneedling sessions will I need?"
+    asked = "how many treatments would I need?"
+    first = answer_of(url, asked)
+    assert first["outcome"] == "answer"
+    assert many not in chips_of(first) and len(chips_of(first)) >= 2
+    # Nor later in the conversation.
+    history = [
+        {"role": "user", "content": asked},
+        {"role": "assistant", "content": first["answer"]},
+    ]
+    later = answer_of(url, "and what does it cost?", history)
+    assert many not in chips_of(later) and len(chips_of(later)) >= 2
+
+
+def test_a_question_asked_with_a_typo_is_not_suggested_again(url) -> None:
+    makeup = "Can I wear makeup after microneedling?"
+    history = [
+        {"role": "user", "content": "how long will i be red for?"},
+        {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "can i wear makup after?"},  # "makup": read as makeup
+        {"role": "assistant", "content": "…"},
+    ]
+    card = answer_of(url, "which serums go well with it?", history)
+    assert card["outcome"] == "answer"
+    assert makeup not in chips_of(card) and len(chips_of(card)) >= 2
+
+
+def test_a_question_asked_before_the_history_is_not_suggested_again(url) -> None:
+    many = "How many microneedling sessions will I need?"
+
+    def chips(asked: Any) -> list[str]:
+        body = {"question": "what does it cost?", "history": [], "asked": asked}
+        response = httpx.post(f"{url}/chat/ask", json=body, timeout=60)
+        assert response.status_code == 200
+        return chips_of(json.loads(response.text.splitlines()[-1]))
+
+    assert many in chips([])  # what the price's answer offers first ...
+    # ... unless the page says the client asked it earlier, beyond the history it sends.
+    earlier = ["hi", "how many treatments would I need?", "is it sore?"]
+    assert many not in chips(earlier) and len(chips(earlier)) >= 2
+    assert many in chips("not a list") and many in chips([3, None])  # ignored
+
+
 def test_every_suggested_question_is_answered_by_the_articles(bot) -> None:
     from assistant.web.suggest import Suggester
 

@@ -67,6 +67,41 @@ def test_suggestions_follow_the_lead_section() -> None:
     assert s.suggest("pain", asked)[0] not in asked
 
 
+def test_no_suggestions_after_small_talk_that_ends_the_conversation() -> None:
+    from assistant.web.suggest import Suggester
+
+    s = Suggester.from_package()
+
+    def chips(kind: str) -> list[str]:
+        return s.for_reply({"outcome": "small_talk", "small_talk": kind, "citations": []}, [])
+
+    assert chips("goodbye") == [] and chips("thanks") == []
+    assert len(chips("greeting")) == 3 and len(chips("acknowledgement")) == 3
+
+
+def test_a_question_asked_in_other_words_is_not_suggested(toy_embedder) -> None:
+    from assistant.index.analyzer import Analyzer
+    from assistant.tuning import DEFAULT
+    from assistant.web.repeats import Repeats
+    from assistant.web.suggest import Suggester
+
+    repeats = Repeats(Analyzer.from_package(), toy_embedder, DEFAULT.suggestion_repeat_cosine)
+    questions = Suggester.from_package().questions()
+    # The same terms once synonyms are folded ("sore" is the articles' "hurt") ...
+    assert repeats.repeated(questions, ["is it sore?"]) == {"Does microneedling hurt?"}
+    # ... or nearly the same words once "microneedling" and the words every passage
+    # shares ("treatments", "sessions") are left out (the embedder's cosine).
+    many = "How many microneedling sessions will I need?"
+    assert repeats.repeated(questions, ["how many treatments would I need?"]) == {many}
+    assert repeats.repeated(questions, ["opening hours on saturdays?"]) == set()
+    # In the chips: the sessions topic offers it first, unless it was asked in other words.
+    words_only = Suggester.from_package()
+    assert words_only.suggest("sessions", ["how many treatments would I need?"])[0] == many
+    meaning = Suggester.from_package(repeats)
+    chips = meaning.suggest("sessions", ["hi", "how many treatments would I need?"])
+    assert many not in chips and len(chips) == 3
+
+
 def test_card_escapes_text_and_renders_markdown_in_quotes() -> None:
     from assistant.web.card import CardParts, card_html, inline
     from assistant.web.clinic import Clinic

@@ -161,3 +161,17 @@ def test_an_announced_new_question_is_never_a_follow_up(reader: QueryReader) -> 
     assert reader.leaning(query, history) is None
     # Without the marker the same words may lean on the conversation.
     assert reader.leaning(reader.read("how long is the redness?", history), history) is not None
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"), [("bye!", "goodbye"), ("hiya", "greeting"), ("ok thanks, bye", "thanks")]
+)
+def test_a_small_talk_reply_says_its_kind(reader: QueryReader, message: str, kind: str) -> None:
+    from assistant.answer.reply import small_talk_reply
+    from assistant.data import load_wording
+    from assistant.schema import Reply
+
+    reply = small_talk_reply(reader.read(message, []), load_wording())
+    assert (reply.outcome.value, reply.small_talk) == ("small_talk", kind)
+    assert reply.to_dict()["small_talk"] == kind  # a field a page renders from
+    assert Reply("text", [], False, [], "q").to_dict()["small_talk"] is None

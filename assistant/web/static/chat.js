@@ -106,22 +106,48 @@ function showTyping(turn, streamed) {
   if (streamed !== undefined) box.querySelector(".sq-stream").textContent = streamed.replace(/^- /gm, "• ");
 }
 
+// The pinned header and composer cover the page's top and bottom: their heights go to CSS
+// (the page's scroll padding, so focus and scrollIntoView keep clear of them) and to the
+// scrolling below.
+const header = $(".sq-top");
+const spacer = $(".sq-spacer");
+const GAP = 12; // px between the header and what is scrolled under it
+const ANSWER_START = 96; // px of the answer's first lines to show under its question
+
+function measureBars() {
+  const style = document.documentElement.style;
+  style.setProperty("--sq-header-now", header.getBoundingClientRect().height + "px");
+  style.setProperty("--sq-composer-now", form.getBoundingClientRect().height + "px");
+}
+
 function headerOffset() {
-  const top = $(".sq-top");
-  return (top ? top.getBoundingClientRect().height : 0) + 12;
+  return header.getBoundingClientRect().height + GAP;
+}
+
+// However short the newest turn, it can scroll up to the header: a spacer below the
+// conversation makes up what the page lacks (otherwise the scroll stops at the page's
+// end and the header cuts a line of the turn above in half).
+function makeRoom(y) {
+  spacer.style.height = "0px";
+  const max = document.documentElement.scrollHeight - window.innerHeight;
+  if (y > max) spacer.style.height = Math.ceil(y - max) + "px";
+}
+
+// A turn shown as it arrives: the start of the question just under the header, with the
+// start of its answer below it. A question too long for both gives way to the answer.
+function scrollToTurn(node, smooth) {
+  if (!node) return;
+  const question = node.querySelector(".sq-user");
+  const answer = node.querySelector(".sq-bot");
+  const room = form.getBoundingClientRect().top - headerOffset();
+  const target = question.offsetHeight + ANSWER_START <= room ? question : answer;
+  const y = Math.max(0, Math.round(target.getBoundingClientRect().top + window.scrollY - headerOffset()));
+  makeRoom(y);
+  window.scrollTo({ top: y, behavior: smooth ? "smooth" : "auto" });
 }
 
 function scrollToAnswer(card, smooth) {
-  if (!card) return;
-  // The question just above the answer stays in view when it is short.
-  const question = card.closest(".sq-turn").querySelector(".sq-user");
-  const target = question && question.offsetHeight < 120 ? question : card;
-  const y = target.getBoundingClientRect().top + window.scrollY - headerOffset();
-  window.scrollTo({ top: Math.max(0, y), behavior: smooth ? "smooth" : "auto" });
-}
-
-function scrollToBottom() {
-  window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "auto" });
+  if (card) scrollToTurn(card.closest(".sq-turn"), smooth);
 }
 
 function updateJump() {
@@ -174,6 +200,13 @@ function history(before) {
   ]);
 }
 
+// The client's questions before this one (more than the history carries): no suggested
+// question repeats one of them.
+function askedBefore(turn) {
+  const i = state.turns.indexOf(turn);
+  return state.turns.slice(0, i < 0 ? state.turns.length : i).map((t) => t.q).slice(-cfg.asked_turns);
+}
+
 // The suggested questions under the last two answers: the next ones try others first.
 function shownChips() {
   const cards = [...turnsBox.querySelectorAll(".sq-answer")].slice(-2);
@@ -192,7 +225,7 @@ function submit(question) {
   turnNode(turn);
   if (busy) setStatus(turn, T.queued);
   queue.push(turn);
-  scrollToBottom();
+  scrollToTurn(turnNode(turn), false);
   pump();
   return true;
 }
@@ -209,7 +242,9 @@ async function pump() {
     const response = await fetch(url(cfg.ask_url), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question: turn.q, history: history(turn), shown: shownChips() }),
+      body: JSON.stringify({
+        question: turn.q, history: history(turn), shown: shownChips(), asked: askedBefore(turn),
+      }),
     });
     if (!response.ok) {
       let message = T.chat_error;
@@ -301,7 +336,7 @@ function fail(turn, message, refused) {
   turn.status = "failed";
   save();
   showError(turn, message, refused);
-  scrollToBottom();
+  scrollToTurn(turnNode(turn), false);
 }
 
 function setOffline(value) {
@@ -477,6 +512,7 @@ root.addEventListener("click", (e) => {
     state = { turns: [], draft: input.value };
     save();
     turnsBox.innerHTML = "";
+    spacer.style.height = "0px";
     root.querySelectorAll(".sq-error").forEach((n) => n.remove());
     updateJump();
     window.scrollTo({ top: 0 });
@@ -504,8 +540,11 @@ jump.addEventListener("click", () => {
 });
 window.addEventListener("scroll", updateJump, { passive: true });
 window.addEventListener("resize", updateJump, { passive: true });
+new ResizeObserver(measureBars).observe(header);
+new ResizeObserver(measureBars).observe(form);
 window.addEventListener("online", () => { if (offline) goOffline(); });
 
+measureBars();
 renderAll();
 updateJump();
 root.dataset.ready = "1";
