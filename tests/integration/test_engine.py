@@ -146,7 +146,7 @@ def test_a_price_is_quoted_with_the_thing_it_is_the_price_of(bot) -> None:
 
 
 def test_a_does_it_remove_question_needs_a_quote_saying_it_does(bot) -> None:
-    reply = bot.ask("can microneedling get rid of a tattoo I don't want any more?")
+    reply = bot.ask("will microneedling remove an old tattoo I regret?")
     assert reply.outcome is not Outcome.ANSWER
     assert reply.gate["missing_answer_type"] == "effect"
 
