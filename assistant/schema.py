@@ -105,6 +105,9 @@ class Query:
     background: str = ""  # the rest of a long message: age, skin, what they tried
     small_talk: str | None = None  # "thanks", "greeting", ...: nothing to look up
     new_topic: bool = False  # announced as a new question ("unrelated, but ..."): no follow-up
+    # Ends leaning on the conversation ("... tho") but has a topic of its own: read alone
+    # first, and leaning on the conversation only if that finds no answer.
+    leans: bool = False
 
     @property
     def text(self) -> str:

@@ -192,9 +192,14 @@ class Assistant:
         self, query: Query, reply: Reply, turns: list[dict[str, str]]
     ) -> Query | None:
         """A self-contained reading that found nothing close, read again as leaning on the
-        conversation ("how soon would I notice?" after a question about scars): the
-        reading to try, or None. A word no article uses is never given another topic."""
+        conversation ("how soon would I notice?" after a question about scars), or one
+        that ended leaning on it ("... tho") and found no answer: the reading to try, or
+        None. A word no article uses is never given another topic."""
         gate = reply.gate
+        if query.leans and reply.outcome is not Outcome.ANSWER and not gate.get("other_subject"):
+            # "how far apart tho": read alone, it found no answer; it leans on the
+            # conversation after all.
+            return self.reader.leaning(query, turns)
         if (
             query.context is not None
             or reply.outcome is Outcome.ANSWER
@@ -211,8 +216,10 @@ class Assistant:
     ) -> Gen[str, None, Reply]:
         """Retrieve, respond and (LLM mode) generate; yields streamed text, returns the reply."""
         # The whole message raises safety topics (background included); a follow-up also
-        # carries those of the question it leans on.
-        topics = self.safety_rules.detect(" ".join(filter(None, (query.message, query.context))))
+        # carries those of the question it leans on, unless it brought a topic of its own
+        # ("would it help my pores though" after a question about ibuprofen).
+        borrowed = None if query.leans else query.context
+        topics = self.safety_rules.detect(" ".join(filter(None, (query.message, borrowed))))
         t0 = time.perf_counter()
         readings = self.responder.readings(query, live.vocabulary)
         # A question with no topic word of its own ("how does microneedling actually

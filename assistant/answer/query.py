@@ -221,22 +221,36 @@ class QueryReader:
         points back with little of its own ("is that normal?")."""
         words = self._without_pleasantries(words_of(question))
         terms = [t for t in self.analyzer.tokens(question) if not t.isdigit()]
-        ends = tuple(reversed(words))
         if not terms or _starts_with(words, self.continuations):
             return True
-        # A trailing "though" leans on the conversation only when the message has little
-        # topic of its own beyond the domain's generic words: "won't my face be blotchy
-        # though" does, "will it help my acne scars tho" asks about acne scars.
-        end = next((p for p in self.continuation_ends if ends[: len(p)] == p[::-1]), None)
-        if end is not None:
-            own = " ".join(words[: len(words) - len(end)])  # "instead" is no topic
-            return len(self.topic_terms(own)) <= self.max_follow_up_terms
+        # A trailing "though" makes a follow-up when the message has little topic of its
+        # own beyond the domain's generic words ("won't my face be blotchy though"); with
+        # more, it is read alone first (``leans``).
+        if self._ends_leaning(words):
+            return not self.leans(question)
         refers_back = any(
             tuple(words[i : i + len(p)]) == p
             for p in self.back_references
             for i in range(len(words) - len(p) + 1)
         )
         return refers_back and len(terms) <= self.max_follow_up_terms
+
+    def _ends_leaning(self, words: list[str]) -> tuple[str, ...] | None:
+        """The continuation a message ends with ("tho", "instead"), if any."""
+        ends = tuple(reversed(words))
+        return next((p for p in self.continuation_ends if ends[: len(p)] == p[::-1]), None)
+
+    def leans(self, question: str) -> bool:
+        """Whether a question ends leaning on the conversation ("... tho") yet has more
+        than ``max_follow_up_terms`` topic terms of its own: "will it help my acne scars
+        tho" asks about acne scars, "how far apart tho" may or may not stand alone. Such
+        a question is read alone first (``Query.leans``)."""
+        words = self._without_pleasantries(words_of(question))
+        end = self._ends_leaning(words)
+        if end is None:
+            return False
+        own = " ".join(words[: len(words) - len(end)])  # "instead" is no topic
+        return len(self.topic_terms(own)) > self.max_follow_up_terms
 
     def _without_pleasantries(self, words: list[str]) -> list[str]:
         """The words after a leading "ok", "cool, thanks", "got it" ...: "cool, and how
@@ -267,7 +281,13 @@ class QueryReader:
         if self.is_follow_up(question):
             # What it leans on: the conversation, or the rest of its own long message.
             context = self._context(history) or background[-MAX_CONTEXT_CHARS:] or None
-        return Query(question, context=context, message=message, background=background)
+        return Query(
+            question,
+            context=context,
+            message=message,
+            background=background,
+            leans=context is None and self.leans(question),
+        )
 
     def leaning(self, query: Query, history: Sequence[dict[str, str]]) -> Query | None:
         """A question read as a follow-up after all ("how soon would I notice?" after a

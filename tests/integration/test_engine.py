@@ -170,6 +170,15 @@ def test_a_topic_switch_is_answered_on_its_own(bot) -> None:
     assert not re.search(r"(?i)pregnan|baby", reply.answer)
 
 
+def test_a_though_with_a_topic_of_its_own_carries_no_earlier_caution(bot) -> None:
+    history = turns("should i stop ibuprofen before my appointment")
+    reply = bot.ask("would it smooth pigmentation and big pores though", history=history)
+    # Read alone first; leaning on the conversation only for retrieval, never for its
+    # safety topics.
+    assert reply.safety == []
+    assert not re.search(r"(?i)ibuprofen|aspirin|blood.?thin", reply.answer)
+
+
 def test_a_follow_up_leans_on_the_question_before_it(bot) -> None:
     reply = bot.ask("is that normal?", history=turns("my face started flaking a few days in"))
     assert reply.context == "my face started flaking a few days in"

@@ -175,3 +175,15 @@ def test_a_small_talk_reply_says_its_kind(reader: QueryReader, message: str, kin
     assert (reply.outcome.value, reply.small_talk) == ("small_talk", kind)
     assert reply.to_dict()["small_talk"] == kind  # a field a page renders from
     assert Reply("text", [], False, [], "q").to_dict()["small_talk"] is None
+
+
+def test_a_trailing_though_with_a_topic_of_its_own_is_read_alone_first(
+    reader: QueryReader,
+) -> None:
+    history = turns("should i stop ibuprofen before my appointment")
+    query = reader.read("would it smooth pigmentation and big pores though", history)
+    assert query.context is None and query.leans
+    assert reader.leaning(query, history) is not None  # if reading it alone finds nothing
+    blotchy = reader.read("won't my face be blotchy though", history)
+    assert blotchy.context is not None and not blotchy.leans
+    assert not reader.read("does it smooth big pores", history).leans
