@@ -65,6 +65,11 @@ class Assistant:
         tuning: Tuning = DEFAULT,
     ) -> None:
         self.settings = settings
+        if generator is not None and tuning.on("lead_pair"):
+            # The model writes from the extractive reply's citations and each sentence it
+            # writes is checked against the one it cites: a lead paired with the next
+            # sentence would let a statement lean on the wrong one of the two.
+            tuning = dataclasses.replace(tuning, off=tuning.off | {"lead_pair"})
         self.tuning = tuning
         self.embedder = embedder
         self.analyzer = Analyzer.from_package()
