@@ -176,8 +176,9 @@ def notes(ctx: Context, everything: SetScores, untouched: bool, started: datetim
         "interval is on one side of 0.",
         "Cases: the answerable ones (expect `answer`, gold sources named) of every set. "
         f"The {POOLED} row pools the four held-out sets. The held-out sets have informed "
-        "the project's tuning after their first run, so they favour the project; a blind "
-        "set run with `--cases` does not.",
+        "the project's tuning after their first run, so they favour the project; so does "
+        "a blind set run with `--cases` once its failures have been read (evals/sets.json "
+        "and docs/evaluation.md say which have).",
         "Relevance is scored on text: a gold section is the character span of the "
         "project's chunks of that section (`section_matches`) in its corpus file; a "
         "passage is relevant when its span overlaps one. llama-index nodes are placed by "
