@@ -243,7 +243,7 @@ class Responder:
             (
                 c
                 for c in pool
-                if c.score >= best - self.tuning.more_window
+                if c.score >= best - self.tuning.quantity_lead_window
                 and _holds_quantity(question, c.sentence.text)
             ),
             None,
