@@ -93,9 +93,9 @@ class Tuning:
     # how long, an interval for how often, a number for how many) may score and still
     # lead, when the best one holds none (respond._quantity_lead). 2026-12-02, every read
     # set (cases, realistic, held-out 1-4, blinds 1-9): 0.18 (more_window, used until then)
-    # -> 0.22 two more cases and +0.9 lead fact on blind1, nothing lost; 0.26 and 0.3
-    # lost a lead on blind4 and blind5 ("how long does a session take" -> the 15-30 minute
-    # advice, 0.19 under the best unit, a count of sessions).
+    # -> 0.22 two more cases and +0.9 lead fact on blind1, nothing lost ("how long does a
+    # session take" leads with the 15-30 minute advice, 0.19 under the best unit, a count
+    # of sessions); 0.26 and 0.3 lost a lead on blind4 and blind5.
     quantity_lead_window: float = 0.22
     # A lead sentence of a paragraph comes with the paragraph's next sentence when that
     # one is within lead_pair_window of the lead's score and the two together stay
