@@ -168,6 +168,12 @@ class QueryReader:
         ]
         if not found or rest:
             return None
+        # What follows an "ok" or a "thanks" may still ask, in words too common to count
+        # ("ok and when do i start again?", "ok but does it work as well").
+        left = " ".join(words)
+        opener_only = all(kind in ("acknowledgement", "thanks") for kind in found)
+        if opener_only and left and self.asks(left + ("?" if "?" in message else "")):
+            return None
         order = [kind for kind, _ in self.small_talk_kinds]
         return min(found, key=order.index)
 

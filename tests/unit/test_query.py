@@ -54,6 +54,9 @@ def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) 
         "ok so can I wear sunscreen after?",
         "wait, does it hurt?",
         "x",
+        # ... even in words too common to count as a topic.
+        "ok and when would i do that again?",
+        "thanks, and is that the same for everyone",
     ],
 )
 def test_a_message_with_a_question_is_not_small_talk(reader: QueryReader, message: str) -> None:
