@@ -21,6 +21,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from ..data import load_yaml
@@ -145,7 +146,7 @@ class QueryReader:
     def small_talk(self, message: str) -> str | None:
         """The kind of small talk a message is ("thanks", "greeting", ...), or None when
         it holds anything else ("hi! does it hurt?" is a question)."""
-        words = words_of(message)
+        words = [self._unstretched(w) for w in words_of(message)]
         found: list[str] = []
         # Longest phrases first, whatever their kind: "have a lovely evening" is a goodbye
         # before "lovely" is thanks.
@@ -176,6 +177,23 @@ class QueryReader:
             return None
         order = [kind for kind, _ in self.small_talk_kinds]
         return min(found, key=order.index)
+
+    def _unstretched(self, word: str) -> str:
+        """A small-talk word typed with its last letter held down ("byeee", "thankss",
+        "helloooo") as the word it stretches; any other word as it is."""
+        known = self._small_talk_words
+        if word in known:
+            return word
+        last = len(word.rstrip(word[-1:])) if word else 0
+        for keep in (1, 2):
+            short = word[:last] + word[-1:] * keep
+            if short != word and short in known:
+                return short
+        return word
+
+    @cached_property
+    def _small_talk_words(self) -> frozenset[str]:
+        return frozenset(w for _, phrases in self.small_talk_kinds for p in phrases for w in p)
 
     # -- the question's core -----------------------------------------------------------
     def asks(self, sentence: str) -> bool:

@@ -38,6 +38,8 @@ def turns(*questions: str) -> list[dict[str, str]]:
         ("hmm, is this a bot", "identity"),
         ("have a lovely evening", "goodbye"),  # the longest phrase wins: not "lovely"
         ("morning! hope ur well", "greeting"),
+        ("byeee", "goodbye"),  # a last letter held down
+        ("thankss x", "thanks"),
     ],
 )
 def test_small_talk_is_recognised(reader: QueryReader, message: str, kind: str) -> None:
