@@ -173,6 +173,11 @@ class Responder:
             # Nothing else came close, and the section headed by what was asked answers
             # it: lead from there.
             lead = self._quantity_lead(question, headed) or headed[0]
+        elif headed and lead is not None and lead not in headed:
+            # A how-long question about what a section is headed by ("how long will I be
+            # red?" -> "Redness and Swelling: ... for 24-48 hours"): its value, not another
+            # section's ("No Makeup: ... for at least 24 hours, or until the redness ...").
+            lead = self._quantity_lead(question, headed) or lead
         selection = compose.select(pool, t, lead=lead)
         picked, missing = self.checks.complete(
             question, selection.picked, pool, signals, known, 1 + t.support_units

@@ -179,6 +179,16 @@ def test_a_though_with_a_topic_of_its_own_carries_no_earlier_caution(bot) -> Non
     assert not re.search(r"(?i)ibuprofen|aspirin|blood.?thin", reply.answer)
 
 
+def test_a_how_long_question_takes_its_value_from_the_section_headed_by_its_topic(
+    bot,
+) -> None:
+    reply = bot.ask("how long am i going to stay red for")
+    # Not "No Makeup (Initially): Avoid applying makeup for at least 24 hours, or until the
+    # redness subsides", which holds a span of time too.
+    assert lead(reply).text.startswith("Redness and Swelling:")
+    assert "24-48 hours" in lead(reply).text
+
+
 def test_a_follow_up_leans_on_the_question_before_it(bot) -> None:
     reply = bot.ask("is that normal?", history=turns("my face started flaking a few days in"))
     assert reply.context == "my face started flaking a few days in"
