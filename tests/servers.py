@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,25 +21,15 @@ from typing import Any
 import httpx
 import pytest
 
+from evals.bench.machine import free_port, stop_process
 from tests.conftest import ROOT
 
 CHROMA_START_S = 60.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def stop(proc: subprocess.Popen[Any]) -> None:
     """SIGTERM, and SIGKILL if the process has not exited 20 s later."""
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(20)
+    stop_process(proc, 20.0)
 
 
 # -- the app -----------------------------------------------------------------------------

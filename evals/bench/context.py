@@ -14,7 +14,7 @@ from typing import Any
 from assistant.settings import PROJECT_ROOT, Settings
 
 from ..cases import Case, load_cases
-from .machine import log, subprocess_env
+from .machine import log, stop_process, subprocess_env
 from .plan import Plan
 
 
@@ -136,12 +136,7 @@ def running_app(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[byt
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(30)
+        stop_process(proc)
 
 
 def wait_http_ok(url: str, proc: subprocess.Popen[bytes], timeout: float = 180.0) -> float:

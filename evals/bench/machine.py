@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ..metrics import percentile
 
@@ -81,6 +82,16 @@ def disk_usage_mib(path: Path) -> float:
     """Space the files really take (allocated blocks), like ``du``."""
     total = sum(p.lstat().st_blocks * 512 for p in path.rglob("*") if p.is_file())
     return total / 1024 / 1024
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+    """SIGTERM, and SIGKILL if the process has not exited ``timeout`` seconds later."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
 
 
 def free_port() -> int:

@@ -22,7 +22,14 @@ from typing import Any
 from assistant.settings import PROJECT_ROOT
 
 from .context import Context, running_app
-from .machine import free_port, load_average, log, proc_status, subprocess_env
+from .machine import (
+    free_port,
+    load_average,
+    log,
+    proc_status,
+    stop_process,
+    subprocess_env,
+)
 from .plan import TARGETS
 from .report import Row, Section, Table, fmt_s
 from .scale import run_worker, scale_backend
@@ -55,11 +62,7 @@ def chroma_server(root: Path) -> Iterator[tuple[str, int]]:
                 time.sleep(0.2)
         yield "127.0.0.1", port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log_file.close()
 
 
