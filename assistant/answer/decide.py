@@ -77,7 +77,7 @@ def decide(
 
     if referral:
         return verdict(Outcome.DECLINED, Reason.SAFETY_REFERRAL)
-    close = s.similarity >= t.gate_min_similarity and s.coverage >= t.gate_min_coverage
+    close = s.close(t)
     if caution:
         return verdict(Outcome.ANSWER, Reason.CAUTION)
     if s.other_subject is not None:

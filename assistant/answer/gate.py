@@ -22,6 +22,7 @@ from ..embeddings import Embedder
 from ..index.analyzer import Analyzer
 from ..index.vocabulary import Vocabulary
 from ..schema import Chunk, Hit
+from ..tuning import Tuning
 
 _WORD = re.compile(r"\S+")
 # Words that put a question in the domain even when nothing else in it is known.
@@ -45,15 +46,22 @@ def heading_term(key: str | None, hits: list[Hit], analyzer: Analyzer, top: int)
     """
     if key is None or key in _heading_question_terms(analyzer):
         return None
-    for hit in hits[:top]:
-        if key in analyzer.passage_terms(hit.chunk.section.split(" > ")[-1]):
-            return key
-    return None
+    return key if any(key in heading_terms(analyzer, h.chunk) for h in hits[:top]) else None
 
 
 @cache  # one analysis per analyzer (one per assistant), not one per question
 def _heading_question_terms(analyzer: Analyzer) -> frozenset[str]:
     return frozenset(analyzer.tokens(_HEADING_QUESTION_WORDS))
+
+
+def heading_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
+    """The terms of a chunk's own heading: the last part of its section path."""
+    return _section_terms(analyzer, chunk.section.split(" > ")[-1])
+
+
+@cache  # a corpus has a few dozen headings; every question reads some of them
+def _section_terms(analyzer: Analyzer, heading: str) -> frozenset[str]:
+    return frozenset(analyzer.passage_terms(heading))
 
 
 def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> frozenset[str]:
@@ -133,6 +141,13 @@ class Signals:
     other_subject: str | None = None
     # The key term when a top hit's own heading holds it (``heading_term``).
     heading_term: str | None = None
+
+    def close(self, tuning: Tuning) -> bool:
+        """A unit close to the question, and most of its terms in one chunk."""
+        return (
+            self.similarity >= tuning.gate_min_similarity
+            and self.coverage >= tuning.gate_min_coverage
+        )
 
 
 def _is_name(word: str, text: str) -> bool:

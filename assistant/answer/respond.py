@@ -49,11 +49,6 @@ def _holds_quantity(question: str, text: str) -> bool:
     return bool(quantities(text))
 
 
-def _close(signals: gate.Signals, t: Tuning) -> bool:
-    """Whether a unit is close and one chunk holds most of the question's terms."""
-    return signals.similarity >= t.gate_min_similarity and signals.coverage >= t.gate_min_coverage
-
-
 class Responder:
     """Turns a retrieved question into a ``Reply``: every sentence quoted or vetted."""
 
@@ -169,15 +164,13 @@ class Responder:
             typed = self._quantity_lead(question, pool) or typed
         lead = typed or self._quantity_lead(question, pool)
         headed = self._headed(signals, pool)
-        if headed and lead not in headed and not (typed or _close(signals, t)):
-            # Nothing else came close, and the section headed by what was asked answers
-            # it: lead from there.
-            lead = self._quantity_lead(question, headed) or headed[0]
-        elif headed and lead is not None and lead not in headed:
-            # A how-long question about what a section is headed by ("how long will I be
-            # red?" -> "Redness and Swelling: ... for 24-48 hours"): its value, not another
-            # section's ("No Makeup: ... for at least 24 hours, or until the redness ...").
-            lead = self._quantity_lead(question, headed) or lead
+        if headed and lead not in headed:
+            # The section headed by what was asked gives the asked-for value ("how long
+            # will I be red?" -> "Redness and Swelling: ... for 24-48 hours", not "No
+            # Makeup: ... at least 24 hours, or until the redness ..."), and the lead too
+            # when nothing else came close.
+            fallback = lead if typed or signals.close(t) else headed[0]
+            lead = self._quantity_lead(question, headed) or fallback
         selection = compose.select(pool, t, lead=lead)
         picked, missing = self.checks.complete(
             question, selection.picked, pool, signals, known, 1 + t.support_units
@@ -192,20 +185,17 @@ class Responder:
         # long message or an earlier turn) is answered by its caution.
         asked = self.safety_rules.detect(question)
         closest = [c for c in pool if c.similarity >= t.sentence_min_similarity]
+        cautioned = bool(cautions) and t.on("caution_answer")
         verdict = decide(
             signals,
             t,
             typed=kind.name if typed is not None else None,
             missing=missing,
             referral=referral,
-            caution=any(not topic.decline for topic in asked)
-            and bool(cautions)
-            and t.on("caution_answer"),
+            caution=cautioned and any(not topic.decline for topic in asked),
             related=bool(closest or cautions),
             headed=bool(headed),
-            background_caution=any(not topic.decline for topic in topics)
-            and bool(cautions)
-            and t.on("caution_answer"),
+            background_caution=cautioned and any(not topic.decline for topic in topics),
         )
         # The chunk whose own unit answers the question goes first (staff read the list
         # as "where the answer is"); the gate above judged the retrieval order.
@@ -267,7 +257,7 @@ class Responder:
             c
             for c in pool
             if c.similarity >= self.tuning.heading_min_similarity
-            and term in self.analyzer.passage_terms(c.chunk.section.split(" > ")[-1])
+            and term in gate.heading_terms(self.analyzer, c.chunk)
         ]
         # The section's own point before the advice under it (its sub-items), which the
         # point brings along (``compose.select``).
