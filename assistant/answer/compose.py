@@ -225,6 +225,14 @@ def _next_in_paragraph(lead: Candidate, pool: list[Candidate]) -> Candidate | No
     return None
 
 
+def _quoted_in(cand: Candidate, lead: Candidate) -> bool:
+    """Whether ``cand`` is part of the lead's span (the sentence a pair brought along)."""
+    return (
+        cand.chunk.id == lead.chunk.id
+        and lead.sentence.start <= cand.sentence.start < lead.sentence.end
+    )
+
+
 def paired(lead: Candidate, pool: list[Candidate], tuning: Tuning) -> Candidate:
     """The lead with the next sentence of its paragraph when that one is about as
     relevant and the two are short together: one verbatim span from the first
@@ -250,11 +258,8 @@ def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = No
         lead = ranked[0]
     if lead is None:
         return selection
-    follower = None
     if tuning.on("lead_pair"):
-        pair = paired(lead, ranked, tuning)
-        if pair is not lead:
-            follower, lead = _next_in_paragraph(lead, ranked), pair
+        lead = paired(lead, ranked, tuning)
     selection.lead = lead
     best = max(lead.score, ranked[0].score if ranked else lead.score)
     picked = [lead]
@@ -267,7 +272,7 @@ def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = No
         selection.support.append(advice)
         picked.append(advice)
     for cand in ranked:
-        if cand is lead or cand is follower or _repeats(cand, picked, tuning):
+        if cand is lead or _quoted_in(cand, lead) or _repeats(cand, picked, tuning):
             continue
         short = len(cand.sentence.text.split()) <= tuning.support_max_words
         if (
