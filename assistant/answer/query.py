@@ -32,6 +32,9 @@ from ..schema import Query
 MAX_CONTEXT_CHARS = 300
 # Small talk that may open a message without being its point ("ok so ...", "thanks! and").
 _OPENERS = ("acknowledgement", "thanks", "greeting")
+# ... and of those, the ones after which what follows is read as a question when it asks
+# ("ok and when do i start again?"); "hi, how are you?" stays a greeting.
+_BEFORE_A_QUESTION = ("acknowledgement", "thanks")
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Sentence ends in chat text: punctuation, or a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -172,7 +175,7 @@ class QueryReader:
         # What follows an "ok" or a "thanks" may still ask, in words too common to count
         # ("ok and when do i start again?", "ok but does it work as well").
         left = " ".join(words)
-        opener_only = all(kind in ("acknowledgement", "thanks") for kind in found)
+        opener_only = all(kind in _BEFORE_A_QUESTION for kind in found)
         if opener_only and left and self.asks(left + ("?" if "?" in message else "")):
             return None
         order = [kind for kind, _ in self.small_talk_kinds]
