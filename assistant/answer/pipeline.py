@@ -182,7 +182,13 @@ class Assistant:
             leaning = self._second_reading(query, reply, turns)
             if leaning is not None:
                 again = yield from self._answer(live, leaning, timings)
-                if again.outcome is Outcome.ANSWER:
+                if again.outcome is Outcome.ANSWER or (
+                    # A message that points back, declined alone: its closest passages
+                    # read with the earlier question help more than a bare decline.
+                    again.outcome is Outcome.RELATED
+                    and reply.outcome is Outcome.DECLINED
+                    and self.reader.points_back(query.question)
+                ):
                     reply = again
         if truncated:
             note = self.wording["truncated"].format(limit=self.settings.max_question_chars)
@@ -199,17 +205,21 @@ class Assistant:
         """A self-contained reading that found nothing close, read again as leaning on the
         conversation ("how soon would I notice?" after a question about scars), or one
         that ended leaning on it ("... tho") and found no answer: the reading to try, or
-        None. A word no article uses is never given another topic."""
+        None."""
         gate = reply.gate
         if query.leans and reply.outcome is not Outcome.ANSWER and not gate.get("other_subject"):
             # "how far apart tho": read alone, it found no answer; it leans on the
             # conversation after all.
             return self.reader.leaning(query, turns)
+        # A word no article uses is given the earlier topic only when the message points
+        # back to it ("anything i can do to calm it down" after a question on swelling);
+        # "is it covered by insurance" still finds no answer leaning on a cost question.
+        unknown_key = not gate.get("key_known", True)
         if (
             query.context is not None
             or reply.outcome is Outcome.ANSWER
             or not turns
-            or not gate.get("key_known", True)
+            or (unknown_key and not self.reader.points_back(query.question))
             or gate.get("other_subject")
             or gate.get("similarity", 1.0) >= self.tuning.off_topic_similarity
         ):

@@ -37,6 +37,8 @@ _OPENERS = ("acknowledgement", "thanks", "greeting")
 _BEFORE_A_QUESTION = ("acknowledgement", "thanks")
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Sentence ends in chat text: punctuation, or a line break.
+# "there" after these is existential ("is there ...", "are there ..."), not a place.
+_BE = frozenset({"is", "are", "was", "were", "isn't", "aren't", "isnt", "arent", "be"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -98,13 +100,19 @@ def _marker_pattern(markers: Sequence[str]) -> re.Pattern[str]:
     >>> _marker_pattern(["unrelated"]).sub("", "ok unrelated but, how long?")
     'how long?'
     """
-    words = sorted((r"\s+".join(map(re.escape, m.split())) for m in markers), key=len)
+    words = sorted((r"\s+".join(map(_marker_word, m.split())) for m in markers), key=len)
     return re.compile(
         r"^\W*(?:(?:ok|okay|oh|so|and|also|hi|hey)\b\W*)*(?:"
         + "|".join(reversed(words))
         + r")\b[\s,:;.!?-]*(?:(?:but|though|tho)\b[\s,:;.!?-]*)?",
         re.IGNORECASE,
     )
+
+
+def _marker_word(word: str) -> str:
+    """A marker's word as a pattern, with its chat spellings ("diff q", "another qn")."""
+    chat = {"question": r"(?:questions?|qs?|qns?)", "different": r"(?:different|diff)"}
+    return chat.get(word, re.escape(word))
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,8 @@ class QueryReader:
     core_min_words: int
     small_talk_kinds: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
     small_talk_fillers: frozenset[str] = frozenset()
+    counted_units: frozenset[str] = frozenset()
+    weak_references: frozenset[str] = frozenset()
     # "different question, ...", as one pattern over the message's start
     topic_marker: re.Pattern[str] = re.compile(r"(?!)")
 
@@ -143,6 +153,8 @@ class QueryReader:
             ),
             small_talk_fillers=frozenset(words_of(" ".join(data["small_talk_fillers"]))),
             topic_marker=_marker_pattern(data["topic_markers"]),
+            counted_units=frozenset(data["counted_units"]),
+            weak_references=frozenset(data["weak_references"]),
         )
 
     # -- small talk ----------------------------------------------------------------
@@ -255,12 +267,32 @@ class QueryReader:
         # more, it is read alone first (``leans``).
         if self._ends_leaning(words):
             return not self.leans(question)
-        refers_back = any(
-            tuple(words[i : i + len(p)]) == p
-            for p in self.back_references
-            for i in range(len(words) - len(p) + 1)
-        )
-        return refers_back and len(terms) <= self.max_follow_up_terms
+        return self.refers_back(words) and len(terms) <= self.max_follow_up_terms
+
+    def refers_back(self, words: list[str], weak: bool = False) -> bool:
+        """Whether words point back to something said earlier ("is that normal?", "the
+        home one"); with ``weak``, "it" and "this" count too. "one" before a counted unit
+        is a number ("is one session enough?"), "there" after "is" is no place.
+
+        >>> reader = QueryReader.from_package(Analyzer([]))
+        >>> reader.refers_back("is one session enough".split())
+        False
+        >>> reader.refers_back("is the home one cheaper".split())
+        True
+        """
+        for i in range(len(words)):
+            if weak and words[i] in self.weak_references:
+                return True
+            for p in self.back_references:
+                if tuple(words[i : i + len(p)]) != p:
+                    continue
+                after = words[i + len(p) : i + len(p) + 1]
+                if p in (("one",), ("ones",)) and after and after[0] in self.counted_units:
+                    continue
+                if p == ("there",) and i > 0 and words[i - 1] in _BE:
+                    continue  # "is there parking?" points nowhere
+                return True
+        return False
 
     def _ends_leaning(self, words: list[str]) -> tuple[str, ...] | None:
         """The continuation a message ends with ("tho", "instead"), if any."""
@@ -315,6 +347,10 @@ class QueryReader:
             background=background,
             leans=context is None and self.leans(question),
         )
+
+    def points_back(self, question: str) -> bool:
+        """Whether a question may point back to the conversation, "it" included."""
+        return self.refers_back(words_of(question), weak=True)
 
     def leaning(self, query: Query, history: Sequence[dict[str, str]]) -> Query | None:
         """A question read as a follow-up after all ("how soon would I notice?" after a

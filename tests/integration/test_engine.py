@@ -197,6 +197,19 @@ def test_a_follow_up_leans_on_the_question_before_it(bot) -> None:
     assert "This is normal." in lead(reply).text
 
 
+def test_a_message_pointing_back_with_it_gets_the_closest_passages_not_a_decline(bot) -> None:
+    alone = bot.ask("what would settle it down")
+    assert alone.outcome is Outcome.DECLINED
+    reply = bot.ask(
+        "what would settle it down", history=turns("my face is swollen since the needling")
+    )
+    # "settle" is in no article, so not a confident answer; read with the earlier turn, the
+    # closest passages hold the articles' advice instead of a bare decline.
+    assert reply.outcome is Outcome.RELATED and reply.abstained
+    assert reply.context == "my face is swollen since the needling"
+    assert any("cool compresses" in c.text for c in reply.citations)
+
+
 def test_the_core_of_a_long_message_is_judged_and_the_background_read_for_safety(bot) -> None:
     message = (
         "Hi, I'm 31 and breastfeeding my second baby, skin is dull and I've got old acne "

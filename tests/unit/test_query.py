@@ -192,3 +192,36 @@ def test_a_trailing_though_with_a_topic_of_its_own_is_read_alone_first(
     blotchy = reader.read("won't my face be blotchy though", history)
     assert blotchy.context is not None and not blotchy.leans
     assert not reader.read("does it smooth big pores", history).leans
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["diff question: can I tint my brows the same week?", "another qn, is retinol ok before?"],
+)
+def test_a_new_question_announced_in_chat_spelling_is_never_a_follow_up(
+    reader: QueryReader, message: str
+) -> None:
+    query = reader.read(message, turns("do I need numbing cream?"))
+    assert query.new_topic and query.context is None
+    assert not query.question.lower().startswith(("diff", "another"))
+
+
+def test_one_before_a_counted_unit_is_a_number_not_a_back_reference(reader: QueryReader) -> None:
+    history = turns("what does a course cost?")
+    assert reader.read("is one visit enough for acne marks", history).context is None
+    assert reader.read("how long does one session last", history).context is None
+    # "one" ending its noun phrase still points back to what was discussed.
+    assert reader.read("is the cheaper one ok", history).context is not None
+
+
+def test_there_after_is_points_nowhere(reader: QueryReader) -> None:
+    assert not reader.refers_back(["is", "there", "a", "waiting", "list"])
+    assert reader.refers_back(["can", "i", "park", "there"])
+
+
+def test_it_may_point_back_only_for_a_second_reading(reader: QueryReader) -> None:
+    history = turns("my cheeks went blotchy after my session")
+    query = reader.read("what helps settle it", history)
+    assert query.context is None  # "it" alone does not make a follow-up ...
+    assert reader.points_back(query.question)  # ... but may, if read alone finds nothing
+    assert not reader.points_back("what helps settle redness")
