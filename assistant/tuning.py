@@ -27,6 +27,7 @@ HEURISTICS = (
     "spelling",  # a misspelled word is read as the article word it is a typo of
     "lead_pair",  # a short lead sentence comes with the next one of its paragraph
     "heading",  # a question whose key term heads a top passage is answered from it
+    "opener",  # a lead that only opens its paragraph comes with the sentence after it
 )
 
 
@@ -105,6 +106,11 @@ class Tuning:
     # body p50 +3 to +5 words; a window of 0.15 with 45 words gave about half the gain.
     lead_pair_window: float = 0.3
     lead_pair_max_words: int = 55
+    # A lead of at most this many words that its paragraph goes on from ("Not everyone can
+    # safely undergo microneedling.") announces rather than answers: it comes with the
+    # next sentence however that one scores (2026-12-02, from a client's look at the page;
+    # measured on every set in docs/evaluation.md).
+    opener_max_words: int = 8
     duplicate_cosine: float = 0.9  # a unit this close to a quoted one is a repeat
     units_per_chunk: int = 2
     caution_sources: int = 2  # caution passages per safety topic, one per article

@@ -235,10 +235,18 @@ def _quoted_in(cand: Candidate, lead: Candidate) -> bool:
 
 def paired(lead: Candidate, pool: list[Candidate], tuning: Tuning) -> Candidate:
     """The lead with the next sentence of its paragraph when that one is about as
-    relevant and the two are short together: one verbatim span from the first
-    sentence's start to the second's end, scored and embedded as the lead."""
+    relevant, or whenever the lead only opens the paragraph ("Not everyone can safely
+    undergo microneedling."), and the two are short together: one verbatim span from the
+    first sentence's start to the second's end, scored and embedded as the lead."""
     follower = _next_in_paragraph(lead, pool)
-    if follower is None or follower.score < lead.score - tuning.lead_pair_window:
+    if follower is None:
+        return lead
+    opener = tuning.on("opener") and len(lead.sentence.text.split()) <= tuning.opener_max_words
+    close = (
+        follower.similarity >= tuning.sentence_min_similarity
+        and follower.score >= lead.score - tuning.lead_pair_window
+    )
+    if not (opener or close):
         return lead
     lo, hi = lead.sentence.start, follower.sentence.end
     span = lead.chunk.text[lo - lead.chunk.start : hi - lead.chunk.start]
@@ -259,7 +267,7 @@ def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = No
     if lead is None:
         return selection
     if tuning.on("lead_pair"):
-        lead = paired(lead, ranked, tuning)
+        lead = paired(lead, pool, tuning)
     selection.lead = lead
     best = max(lead.score, ranked[0].score if ranked else lead.score)
     picked = [lead]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -125,10 +126,26 @@ def test_a_paragraph_lead_comes_with_its_next_sentence_when_about_as_relevant(
     assert doc.text[close.sentence.start : close.sentence.end] == close.sentence.text
     lead = cand(*first, 1.0)
     far = 1.0 - DEFAULT.lead_pair_window - 0.01
-    assert compose.paired(lead, [cand(*second, far)], DEFAULT) is lead
+    no_opener = dataclasses.replace(DEFAULT, off=frozenset({"opener"}))
+    assert compose.paired(lead, [cand(*second, far)], no_opener) is lead
     # A list line is its own unit: never paired with the next line.
     item = cand(*by_text["Sun: Wear sunscreen daily."], 1.0)
     assert compose.paired(item, [cand(*by_text["Avoid these if you have:"], 1.0)], DEFAULT) is item
+
+
+def test_a_lead_that_only_opens_its_paragraph_comes_with_the_next_sentence(
+    tmp_path: Path,
+) -> None:
+    from assistant.tuning import DEFAULT
+
+    _, by_text = units(tmp_path)
+    opener = cand(*by_text["Healing is quick."], 1.0)  # 3 words: announces, says little
+    follower = cand(*by_text["This is normal for most people."], 0.1)
+    follower.similarity = 0.0  # however far below the lead and the quoting bar
+    pair = compose.paired(opener, [follower], DEFAULT)
+    assert pair.sentence.text == "Healing is quick. This is normal for most people."
+    short_bar = dataclasses.replace(DEFAULT, opener_max_words=2)
+    assert compose.paired(opener, [follower], short_bar) is opener
 
 
 def test_the_paired_sentence_is_not_quoted_again_as_support(tmp_path: Path) -> None:
