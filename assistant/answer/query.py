@@ -37,8 +37,6 @@ _OPENERS = ("acknowledgement", "thanks", "greeting")
 _BEFORE_A_QUESTION = ("acknowledgement", "thanks")
 _WORDS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Sentence ends in chat text: punctuation, or a line break.
-# "there" after these is existential ("is there ...", "are there ..."), not a place.
-_BE = frozenset({"is", "are", "was", "were", "isn't", "aren't", "isnt", "arent", "be"})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -93,26 +91,26 @@ def _starts_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool
     return any(tuple(words[: len(p)]) == p for p in phrases)
 
 
-def _marker_pattern(markers: Sequence[str]) -> re.Pattern[str]:
+def _marker_pattern(
+    markers: Sequence[str], spellings: dict[str, list[str]] | None = None
+) -> re.Pattern[str]:
     """A message's start that announces a new question: a marker, after an "ok" or "oh",
     with the "but" or punctuation that follows it.
 
     >>> _marker_pattern(["unrelated"]).sub("", "ok unrelated but, how long?")
     'how long?'
     """
-    words = sorted((r"\s+".join(map(_marker_word, m.split())) for m in markers), key=len)
+
+    def word(w: str) -> str:  # a marker's word, or any of its chat spellings
+        return "(?:" + "|".join(map(re.escape, [w, *(spellings or {}).get(w, [])])) + ")"
+
+    words = sorted((r"\s+".join(map(word, m.split())) for m in markers), key=len)
     return re.compile(
         r"^\W*(?:(?:ok|okay|oh|so|and|also|hi|hey)\b\W*)*(?:"
         + "|".join(reversed(words))
         + r")\b[\s,:;.!?-]*(?:(?:but|though|tho)\b[\s,:;.!?-]*)?",
         re.IGNORECASE,
     )
-
-
-def _marker_word(word: str) -> str:
-    """A marker's word as a pattern, with its chat spellings ("diff q", "another qn")."""
-    chat = {"question": r"(?:questions?|qs?|qns?)", "different": r"(?:different|diff)"}
-    return chat.get(word, re.escape(word))
 
 
 @dataclass(frozen=True)
@@ -131,6 +129,7 @@ class QueryReader:
     small_talk_fillers: frozenset[str] = frozenset()
     counted_units: frozenset[str] = frozenset()
     weak_references: frozenset[str] = frozenset()
+    existential_before: frozenset[str] = frozenset()
     # "different question, ...", as one pattern over the message's start
     topic_marker: re.Pattern[str] = re.compile(r"(?!)")
 
@@ -152,9 +151,10 @@ class QueryReader:
                 (kind, _phrases(items)) for kind, items in data["small_talk"].items()
             ),
             small_talk_fillers=frozenset(words_of(" ".join(data["small_talk_fillers"]))),
-            topic_marker=_marker_pattern(data["topic_markers"]),
+            topic_marker=_marker_pattern(data["topic_markers"], data["chat_spellings"]),
             counted_units=frozenset(data["counted_units"]),
             weak_references=frozenset(data["weak_references"]),
+            existential_before=frozenset(data["existential_before"]),
         )
 
     # -- small talk ----------------------------------------------------------------
@@ -289,7 +289,7 @@ class QueryReader:
                 after = words[i + len(p) : i + len(p) + 1]
                 if p in (("one",), ("ones",)) and after and after[0] in self.counted_units:
                     continue
-                if p == ("there",) and i > 0 and words[i - 1] in _BE:
+                if p == ("there",) and i > 0 and words[i - 1] in self.existential_before:
                     continue  # "is there parking?" points nowhere
                 return True
         return False
