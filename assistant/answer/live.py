@@ -21,7 +21,7 @@ from ..index.vocabulary import Vocabulary
 from ..settings import Settings
 from ..tuning import Tuning
 from .retrieve import HybridRetriever
-from .spelling import Speller, article_words
+from .spelling import Speller, article_words, shorthand
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ class Snapshot:
         retriever = HybridRetriever(index, embedder, tuning, correct=vocabulary.corrected)
         # The articles' words are gathered on the first word that needs them: a start at
         # 100k chunks does not wait for them.
-        speller = Speller(lambda: article_words(index.chunks, analyzer.canonical), common_words)
+        speller = Speller(
+            lambda: article_words(index.chunks, analyzer.canonical), common_words, shorthand()
+        )
         return cls(index, vocabulary, retriever, speller)
 
 

@@ -18,7 +18,7 @@ as "grease", and "runing" is a typo of "running" (one edit), not of "ranging" (t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -27,6 +27,14 @@ from ..text import edit_distance
 
 _WORD = re.compile(r"[A-Za-z]+")
 MIN_LETTERS = 5  # shorter ones are often shorthand ("tret", "derm") or ambiguous ("shud")
+
+
+@cache
+def shorthand() -> dict[str, str]:
+    """Chat shortenings and the words they stand for (``data/shorthand.yaml``)."""
+    from ..data import load_yaml
+
+    return {str(k).lower(): str(v) for k, v in load_yaml("shorthand.yaml").items()}
 
 
 @cache  # one list per process, however many assistants it opens
@@ -88,13 +96,22 @@ def _one_edit(word: str) -> set[str]:
 
 
 class Speller:
-    """Corrects words that are typos of ``targets``; leaves ``known`` words alone."""
+    """Corrects words that are typos of ``targets``; leaves ``known`` words alone; reads a
+    ``shorthand`` word as the word it stands for ("wks" -> "weeks").
+
+    >>> Speller(frozenset(), frozenset(), {"wks": "weeks"}).fix("how many Wks")
+    'how many weeks'
+    """
 
     def __init__(
-        self, targets: frozenset[str] | Callable[[], frozenset[str]], known: frozenset[str]
+        self,
+        targets: frozenset[str] | Callable[[], frozenset[str]],
+        known: frozenset[str],
+        shorthand: Mapping[str, str] | None = None,
     ) -> None:
         self._targets = targets
         self._common = known
+        self._shorthand = dict(shorthand or {})
         self._fixed: dict[str, str] = {}
 
     @cached_property
@@ -114,6 +131,8 @@ class Speller:
     def word(self, word: str) -> str:
         """The word as the articles would spell it (lower-case), or the word itself."""
         low = word.lower()
+        if low in self._shorthand:
+            return self._shorthand[low]
         if len(low) < MIN_LETTERS or low in self.known:
             return word
         if low not in self._fixed:

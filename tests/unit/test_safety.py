@@ -33,6 +33,8 @@ def names(rules: SafetyRules, text: str) -> list[str]:
         ("we're having a baby in june", "pregnancy"),
         ("my baby is due in may", "pregnancy"),
         ("just had my second baby", "pregnancy"),
+        ("darkish marks showed up a week after my session", "pigmentation_after"),
+        ("since rolling I've got brownish blotches on one cheek", "pigmentation_after"),
     ],
 )
 def test_a_topic_is_found_through_typos_and_phrasing(

@@ -48,3 +48,18 @@ def test_the_english_list_knows_everyday_words_the_articles_do_not_use() -> None
 def test_article_words_come_from_titles_sections_texts_and_synonyms() -> None:
     chunk = Chunk("d:0", "d", "Title Word", "Section Word", 0, 15, "Body Word here.", "h")
     assert {"title", "section", "body", "sunscreen"} <= article_words([chunk], ["sunscreen"])
+
+
+def test_chat_shorthand_is_read_as_the_word_it_stands_for() -> None:
+    speller = Speller(frozenset({"appointment"}), frozenset(), {"appt": "appointment", "hw": "how"})
+    assert speller.fix("Hw soon after my appt?") == "how soon after my appointment?"
+    # Only whole words: "happt" or "hwy" are no shorthand.
+    assert speller.fix("hwy happt") == "hwy happt"
+
+
+def test_the_shorthand_list_expands_to_words_not_typos() -> None:
+    from assistant.answer.spelling import shorthand
+
+    table = shorthand()
+    assert table["wks"] == "weeks" and table["n"] == "and"
+    assert all(short.isalpha() and short == short.lower() for short in table)
