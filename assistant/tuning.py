@@ -28,6 +28,7 @@ HEURISTICS = (
     "lead_pair",  # a short lead sentence comes with the next one of its paragraph
     "heading",  # a question whose key term heads a top passage is answered from it
     "opener",  # a lead that only opens its paragraph comes with the sentence after it
+    "lead_adapter",  # the lead is the unit that answers (a learned map of the query)
 )
 
 

@@ -72,6 +72,8 @@ class Candidate:
     similarity: float  # best cosine over the question's readings (the gate reads it)
     score: float  # what ranks units: relevance to the question's focus, plus a little
     hit: Hit
+    # How well the unit answers the question (``adapter.LeadAdapter``), when known.
+    answers: float | None = None
 
 
 @dataclass
@@ -151,13 +153,15 @@ def candidates(
     weights: dict[str, float],
     tuning: Tuning,
     rank_by: int = 0,
+    answer_vector: np.ndarray | None = None,
 ) -> list[Candidate]:
     """Every quotable unit of the hits, scored against the question.
 
     ``similarity`` is the best cosine over all ``query_vectors`` (the gate reads it);
     the ranking uses row ``rank_by`` alone, the question's focus, because every passage
     is about microneedling and the whole question would favour passages that merely
-    say so ("While generally safe, microneedling is not for everyone.").
+    say so ("While generally safe, microneedling is not for everyone."). With
+    ``answer_vector`` (the lead adapter's query), each unit also gets its answer score.
     """
     vectors = np.atleast_2d(query_vectors)
     style = quoting()
@@ -186,7 +190,14 @@ def candidates(
                 - (tuning.aside_penalty if style.is_aside(unit.text) else 0.0)
                 - (tuning.sub_item_penalty if nested(hit.chunk, unit) else 0.0)
             )
-            out.append(Candidate(hit.chunk, unit, matrix[best], float(sims[best]), score, hit))
+            answers = (
+                None
+                if answer_vector is None
+                else float(max(matrix[i] @ answer_vector for i in members))
+            )
+            out.append(
+                Candidate(hit.chunk, unit, matrix[best], float(sims[best]), score, hit, answers)
+            )
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -253,7 +264,13 @@ def paired(lead: Candidate, pool: list[Candidate], tuning: Tuning) -> Candidate:
     if len(span.split()) > tuning.lead_pair_max_words:
         return lead
     return Candidate(
-        lead.chunk, Sentence(lo, hi, span), lead.vector, lead.similarity, lead.score, lead.hit
+        lead.chunk,
+        Sentence(lo, hi, span),
+        lead.vector,
+        lead.similarity,
+        lead.score,
+        lead.hit,
+        lead.answers,
     )
 
 
@@ -264,6 +281,9 @@ def select(pool: list[Candidate], tuning: Tuning, *, lead: Candidate | None = No
     ranked = [c for c in pool if c.similarity >= tuning.sentence_min_similarity]
     if lead is None and ranked:
         lead = ranked[0]
+        if tuning.on("lead_adapter") and lead.answers is not None:
+            # The unit that answers, not only the closest one (``adapter``).
+            lead = max(ranked, key=lambda c: c.answers or 0.0)
     if lead is None:
         return selection
     if tuning.on("lead_pair"):

@@ -29,6 +29,7 @@ from ..index.vocabulary import Vocabulary
 from ..schema import Hit, Note, Outcome, Query, Reply
 from ..settings import Settings
 from ..tuning import DEFAULT, Tuning
+from .adapter import LeadAdapter
 from .live import LiveIndex, Snapshot
 from .query import QueryReader, clean_history, sanitize
 from .respond import Responder
@@ -81,7 +82,14 @@ class Assistant:
         common = english_words() | model_words(settings.model_path or bundled_model_path())
         self.live_index = LiveIndex(settings, tuning, index, embedder, self.analyzer, common)
         self.reader = QueryReader.from_package(self.analyzer)
-        self.responder = Responder(tuning, embedder, self.analyzer, self.safety_rules, self.wording)
+        self.responder = Responder(
+            tuning,
+            embedder,
+            self.analyzer,
+            self.safety_rules,
+            self.wording,
+            adapter=LeadAdapter.from_package(embedder.model_id),
+        )
 
     # The current build's parts, for callers outside a question (the app, evals, tests).
     # A question itself takes one ``Snapshot`` and uses it from start to end.

@@ -21,6 +21,7 @@ from ..schema import Hit, Note, Query, Reason, Reply
 from ..text import NUMBER, quantities
 from ..tuning import Tuning
 from . import compose, gate
+from .adapter import LeadAdapter
 from .checks import AnswerChecks, AnswerTypes
 from .decide import decide
 from .live import Snapshot
@@ -59,8 +60,10 @@ class Responder:
         analyzer: Analyzer,
         safety_rules: SafetyRules,
         wording: dict[str, str],
+        adapter: LeadAdapter | None = None,
     ) -> None:
         self.tuning = tuning
+        self.adapter = adapter if tuning.on("lead_adapter") else None
         self.embedder = embedder
         self.analyzer = analyzer
         self.safety_rules = safety_rules
@@ -99,6 +102,7 @@ class Responder:
             own or vocabulary.weights(query.text),
             self.tuning,
             rank_by=Readings.FOCUS_ROW,
+            answer_vector=None if self.adapter is None else self.adapter.vector(readings.query),
         )
         signals = gate.assess(
             query.question,

@@ -6,10 +6,12 @@ the eval's job); each test checks one behaviour on facts a person can check in c
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
+from assistant import Assistant
 from assistant.answer.checks import AnswerTypes
 from assistant.data import load_wording
 from assistant.schema import Outcome, Query, Reason, Role
@@ -195,6 +197,17 @@ def test_a_follow_up_leans_on_the_question_before_it(bot) -> None:
     assert reply.query == "is that normal? (context: my face started flaking a few days in)"
     assert reply.outcome is Outcome.ANSWER
     assert "This is normal." in lead(reply).text
+
+
+def test_the_lead_adapter_leads_with_the_sentence_that_answers(bot) -> None:
+    question = "why is the tattoo world relevant to microneedling"
+    reply = bot.ask(question)
+    assert reply.outcome is Outcome.ANSWER
+    assert "trauma of the tattoo" in lead(reply).text
+    # The plain model's closest sentence only mentions tattoos.
+    off = dataclasses.replace(bot.tuning, off=frozenset({"lead_adapter"}))
+    plain = Assistant.load(bot.settings, embedder=bot.embedder, tuning=off)
+    assert "trauma of the tattoo" not in lead(plain.ask(question)).text
 
 
 def test_a_message_pointing_back_with_it_gets_the_closest_passages_not_a_decline(bot) -> None:

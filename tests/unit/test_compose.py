@@ -160,3 +160,17 @@ def test_the_paired_sentence_is_not_quoted_again_as_support(tmp_path: Path) -> N
     assert selection.lead.sentence.text == "Healing is quick. This is normal for most people."
     quoted = [c.sentence.text for c in selection.support + selection.more]
     assert "This is normal for most people." not in quoted
+
+
+def test_the_lead_is_the_unit_that_answers_when_answer_scores_are_known(tmp_path: Path) -> None:
+    from assistant.tuning import DEFAULT
+
+    _, by_text = units(tmp_path)
+    closest = cand(*by_text["Sun: Wear sunscreen daily."], 1.0)
+    answering = cand(*by_text["Redness: Expect some redness for a day. It fades."], 0.9)
+    closest.answers, answering.answers = 0.2, 0.7
+    assert compose.select([closest, answering], DEFAULT).lead is answering
+    off = dataclasses.replace(DEFAULT, off=frozenset({"lead_adapter"}))
+    assert compose.select([closest, answering], off).lead is closest
+    # A lead given by the caller (a unit holding an asked-for value) is kept.
+    assert compose.select([closest, answering], DEFAULT, lead=closest).lead is closest
