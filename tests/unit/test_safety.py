@@ -34,6 +34,9 @@ def names(rules: SafetyRules, text: str) -> list[str]:
         ("my baby is due in may", "pregnancy"),
         ("just had my second baby", "pregnancy"),
         ("darkish marks showed up a week after my session", "pigmentation_after"),
+        ("two sore red lumps came up on my forehead", "active_acne"),
+        ("i was a bit spotty this week", "active_acne"),
+        ("i got really burnt on holiday", "sun_exposure"),
         ("since rolling I've got brownish blotches on one cheek", "pigmentation_after"),
     ],
 )
@@ -51,6 +54,8 @@ def test_a_topic_is_found_through_typos_and_phrasing(
         "I am 15 minutes from the clinic",
         "im aspiring to be an esthetician",
         "how long until the redness fades",
+        "will it fade my dark spots",
+        "i burnt my hand cooking",
     ],
 )
 def test_no_topic_from_a_number_or_a_look_alike_word(rules: SafetyRules, message: str) -> None:
