@@ -199,6 +199,18 @@ def test_a_follow_up_leans_on_the_question_before_it(bot) -> None:
     assert "This is normal." in lead(reply).text
 
 
+def test_a_question_naming_no_subject_is_read_as_about_microneedling(bot) -> None:
+    question = "what do clinics use versus the ones sold for home"
+    reply = bot.ask(question)
+    # Not every topic word is in one passage ("sold"), yet it asks about microneedling.
+    assert reply.gate["coverage"] < 1.0
+    assert reply.outcome is Outcome.ANSWER
+    assert "0.2mm to 0.5mm" in lead(reply).text
+    off = dataclasses.replace(bot.tuning, off=frozenset({"anchored"}))
+    plain = Assistant.load(bot.settings, embedder=bot.embedder, tuning=off)
+    assert plain.ask(question).outcome is Outcome.DECLINED
+
+
 def test_the_lead_adapter_leads_with_the_sentence_that_answers(bot) -> None:
     question = "why is the tattoo world relevant to microneedling"
     reply = bot.ask(question)
