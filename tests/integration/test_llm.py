@@ -177,24 +177,26 @@ def test_quoted_text_cannot_close_the_fences() -> None:
 def test_faithful_answer_is_kept_renumbered_and_verbatim(
     llm_bot: Assistant, fake: FakeOpenAI, sources_on_disk: dict[str, str]
 ) -> None:
+    # The extractive reply gives NUMBING as source 1 and NO_WAIT as 2: the model writes
+    # them the other way round, so the sources are cited out of order.
     lines = [
-        ("It can generally be performed without any numbing solution or anesthesia.", [NUMBING]),
         (
             "Micro-needling really doesn't hurt like you might imagine, and there is no waiting "
             "period afterwards.",
             [NO_WAIT],
         ),
+        ("It can generally be performed without any numbing solution or anesthesia.", [NUMBING]),
         ("Expect some redness after the procedure, which should die down in a few hours.", [RED]),
     ]
     fake.push(scripted(*lines))
     reply = llm_bot.ask(HURT)
     request = fake.requests[-1]
-    cited = [number_of(request, s) for s in (NUMBING, NO_WAIT, RED)]
+    cited = [number_of(request, s) for s in (NO_WAIT, NUMBING, RED)]
     assert cited != sorted(cited), "precondition: the model cites sources out of order"
     assert reply.generator == "llm" and reply.dropped == []
     # Renumbered [1], [2], [3] in order of first use, each on the passage it was given as.
-    assert "without any numbing solution or anesthesia. [1]" in reply.answer
-    assert "no waiting period afterwards. [2]" in reply.answer
+    assert "no waiting period afterwards. [1]" in reply.answer
+    assert "without any numbing solution or anesthesia. [2]" in reply.answer
     assert "die down in a few hours. [3]" in reply.answer
     assert first_use_order(reply.answer) == [1, 2, 3]
     given = provided(request)
