@@ -171,6 +171,7 @@ def candidates(
     for hit, matrix in zip(hits, matrices, strict=True):
         all_sims = matrix @ vectors.T
         sims, focus = all_sims.max(axis=1), all_sims[:, rank_by]
+        fits = None if answer_vector is None else matrix @ answer_vector
         for unit, members in units(hit.chunk):
             if members[0] == 0 and CONTINUATION.match(unit.text):
                 continue  # "This is a critical distinction." with its antecedent elsewhere
@@ -190,11 +191,7 @@ def candidates(
                 - (tuning.aside_penalty if style.is_aside(unit.text) else 0.0)
                 - (tuning.sub_item_penalty if nested(hit.chunk, unit) else 0.0)
             )
-            answers = (
-                None
-                if answer_vector is None
-                else float(max(matrix[i] @ answer_vector for i in members))
-            )
+            answers = None if fits is None else float(max(fits[i] for i in members))
             out.append(
                 Candidate(hit.chunk, unit, matrix[best], float(sims[best]), score, hit, answers)
             )
